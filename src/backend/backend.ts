@@ -1,0 +1,116 @@
+import type { DType, TypedArray } from '../core/dtype.js';
+
+/**
+ * The narrow memory-level interface every backend implements. A backend owns its buffers
+ * (typed arrays for `js`, WebAssembly memory for `wasm`) and runs kernels on them; it never sees
+ * tensors or autograd. Kernels read strided views and write contiguous outputs, so views
+ * (transpose, expand, slice) never copy and broadcasting is a stride of 0.
+ */
+
+/** An opaque handle to `size` elements of `dtype`, owned by one backend. */
+export interface BackendBuffer {
+  readonly dtype: DType;
+  readonly size: number;
+}
+
+/**
+ * A strided view of a buffer: element `[i0, i1, ...]` lives at `offset + Σ ik·strides[k]`.
+ * Operands of one kernel call have already been broadcast to a common shape by the caller.
+ */
+export interface View {
+  readonly buf: BackendBuffer;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** Elementwise functions of one argument. */
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'erf'
+  | 'leakyRelu' // alpha
+  | 'elu' // alpha
+  | 'selu'
+  | 'gelu'
+  | 'geluTanh'
+  | 'softplus'; // beta, threshold
+
+/** Parameters of the parametrised unary ops. */
+export interface UnaryParams {
+  alpha?: number;
+  beta?: number;
+  threshold?: number;
+}
+
+/** Elementwise functions of two arguments; comparisons write 1 or 0. */
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'gt'
+  | 'ge'
+  | 'lt'
+  | 'le'
+  | 'eq'
+  | 'ne';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+/** The kernels and memory management a backend must provide. */
+export interface Backend {
+  /** `'js'` or `'wasm'`. */
+  readonly name: string;
+
+  /** A new zero-filled buffer. */
+  alloc(dtype: DType, size: number): BackendBuffer;
+  /** Releases a buffer; using it afterwards is an error. */
+  free(buf: BackendBuffer): void;
+  /** A copy of `length` elements from `start` (default: all of it). */
+  read(buf: BackendBuffer, start?: number, length?: number): TypedArray;
+  /** Writes `data` (converted to the buffer's dtype) starting at element `start`. */
+  write(buf: BackendBuffer, data: ArrayLike<number>, start?: number): void;
+
+  /** Sets every element of `out` to `value`. */
+  fill(out: BackendBuffer, value: number): void;
+  /** Copies `src` into `dst` element by element (same shape; dtypes may differ: converts). */
+  copy(src: View, dst: View): void;
+  /** `out[i] = op(x[i])`; `out` is contiguous with `x`'s shape. */
+  unary(op: UnaryOp, x: View, out: BackendBuffer, params?: UnaryParams): void;
+  /** `out[i] = op(a[i], b[i])`; `a` and `b` have the same shape (broadcast by the caller). */
+  binary(op: BinaryOp, a: View, b: View, out: BackendBuffer): void;
+  /** `out[i] = cond[i] != 0 ? a[i] : b[i]`; all three views have the same shape. */
+  where(cond: View, a: View, b: View, out: BackendBuffer): void;
+  /** Reduces `axes` (sorted, unique) of `x`; `out` is contiguous with those axes removed. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[], out: BackendBuffer): void;
+  /** Index (int32) of the max/min along `axis` (first one on ties); `axis` removed from the shape. */
+  argReduce(op: ArgReduceOp, x: View, axis: number, out: BackendBuffer): void;
+  /**
+   * Batched matrix product `out[b] = a[b] · b[b]`. `a` is `[B, M, K]`, `b` is `[B, K, N]`, `out` is
+   * contiguous `[B, M, N]`. Within a matrix each operand is row-major (strides `[·, K, 1]`) or
+   * transposed (strides `[·, 1, M]`); the batch stride may be anything, 0 included.
+   */
+  matmul(a: View, b: View, out: BackendBuffer): void;
+  /**
+   * `out[..., i, ...] = x[..., index[..., i, ...], ...]` along `axis` (as `torch.gather`): `out`
+   * is contiguous with `index`'s shape; `index` is int32 and every entry must be in range.
+   */
+  gather(x: View, axis: number, index: View, out: BackendBuffer): void;
+  /**
+   * The adjoint of `gather`: `out[..., index[..., i, ...], ...] += src[..., i, ...]` along `axis`.
+   * `out` is a contiguous buffer of shape `outShape`.
+   */
+  scatterAdd(out: BackendBuffer, outShape: readonly number[], axis: number, index: View, src: View): void;
+}

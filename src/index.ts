@@ -1,0 +1,49 @@
+/**
+ * Keel: deep learning in TypeScript for training that does not blow up.
+ * This file only re-exports: it is the public surface.
+ */
+import './ops/methods.js';
+
+export type { DType, TypedArray } from './core/dtype.js';
+export {
+  KeelError,
+  ShapeError,
+  DTypeError,
+  ConfigError,
+  NonFiniteError,
+  GraphError,
+  DisposedError,
+} from './core/errors.js';
+export { Generator, type GeneratorState, manualSeed, defaultGenerator } from './core/random.js';
+export type { Shape } from './core/shape.js';
+export type { Backend } from './backend/backend.js';
+export { getBackend, setBackend, listBackends, registerBackend } from './backend/registry.js';
+export { Tensor, type NestedArray, type GradFn } from './tensor/tensor.js';
+export { tidy, keep } from './tensor/scope.js';
+export { memory, type MemoryInfo } from './tensor/storage.js';
+export {
+  tensor,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  fullLike,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  randint,
+  type CreateOptions,
+  type RandomOptions,
+} from './tensor/create.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { backward, type BackwardOptions } from './autograd/backward.js';
+export { gradcheck, type GradcheckOptions } from './autograd/gradcheck.js';
+export * from './ops/elementwise.js';
+export * from './ops/reduce.js';
+export * from './ops/shape.js';
+export { matmul } from './ops/linalg.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export type { TensorLike } from './ops/scalar.js';

@@ -1,0 +1,21 @@
+import { normalizeAxis } from '../core/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { div, exp, sub } from './elementwise.js';
+import { logSumExp, max, sum } from './reduce.js';
+
+/**
+ * `exp(x) / Σ exp(x)` along `axis` (default −1), shifted by the maximum so that large inputs
+ * never overflow. A composition of primitives: its gradient needs no rule of its own.
+ */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const a = normalizeAxis('softmax', axis, x.ndim);
+  const shifted = sub(x, max(x, { axis: a, keepDims: true }).detach());
+  const e = exp(shifted);
+  return div(e, sum(e, { axis: a, keepDims: true }));
+}
+
+/** `x − log Σ exp(x)` along `axis` (default −1), stable for any input magnitude. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const a = normalizeAxis('logSoftmax', axis, x.ndim);
+  return sub(x, logSumExp(x, { axis: a, keepDims: true }));
+}
