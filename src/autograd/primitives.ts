@@ -625,8 +625,8 @@ function argForward(op: 'argmax' | 'argmin') {
   };
 }
 
-const SELU_SCALE = 1.0507009873554804934193349852946;
-const SELU_ALPHA = 1.6732632423543772848170429916717;
+const SELU_SCALE = 1.0507009873554805;
+const SELU_ALPHA = 1.6732632423543772;
 
 /** d/dx of x·Φ(x) = Φ(x) + x·φ(x). */
 function geluGrad(x: Tensor): Tensor {
