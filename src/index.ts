@@ -45,5 +45,6 @@ export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export { matmul } from './ops/linalg.js';
+export * from './ops/inplace.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export type { TensorLike } from './ops/scalar.js';

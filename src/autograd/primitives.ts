@@ -1,7 +1,7 @@
 import type { BinaryOp, ReduceOp, UnaryOp, UnaryParams, View } from '../backend/backend.js';
 import { type DType, isFloat, promoteTypes } from '../core/dtype.js';
 import { ConfigError, ShapeError, fmtShape } from '../core/errors.js';
-import { broadcastShapes, contiguousStrides, numel } from '../core/shape.js';
+import { broadcastShapes, contiguousStrides, numel, viewStrides } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastView, run } from './run.js';
 
@@ -503,7 +503,8 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
     forward: ([x], p) => {
       if (numel(p.shape) !== x.size)
         throw new ShapeError(`reshape: cannot view shape ${fmtShape(x.shape)} (${x.size} elements) as ${fmtShape(p.shape)} (${numel(p.shape)} elements)`);
-      if (x.isContiguous()) return x.view(p.shape, contiguousStrides(p.shape), x.offset);
+      const strides = viewStrides(x.shape, x.strides, p.shape);
+      if (strides !== null) return x.view(p.shape, strides, x.offset);
       const c = run('contiguous', [x], none);
       const v = c.view(p.shape, contiguousStrides(p.shape), 0);
       c.dispose();

@@ -74,3 +74,35 @@ export function checkShape(op: string, shape: Shape): void {
     if (!Number.isInteger(d) || d < 0)
       throw new ShapeError(`${op}: shape ${fmtShape(shape)} is invalid (every dimension must be a non-negative integer)`);
 }
+
+/**
+ * Strides that let a tensor with `shape`/`strides` be seen as `newShape` without copying, or
+ * null when no such strides exist (as PyTorch's `computeStride`): each run of dimensions that is
+ * contiguous in memory may be split or merged freely.
+ */
+export function viewStrides(shape: Shape, strides: readonly number[], newShape: Shape): number[] | null {
+  if (shape.length === 0 || numel(shape) === 0) return contiguousStrides(newShape);
+  const out = new Array<number>(newShape.length);
+  let viewD = newShape.length - 1;
+  let chunkBase = strides[strides.length - 1];
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d];
+    // End of a contiguous chunk: the next dimension up does not continue it.
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= newShape[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  return viewD === -1 ? out : null;
+}

@@ -6,6 +6,7 @@ import { type BackwardOptions, backward } from '../autograd/backward.js';
 import type { DType } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as E from './elementwise.js';
+import * as I from './inplace.js';
 import { matmul } from './linalg.js';
 import * as R from './reduce.js';
 import type { TensorLike } from './scalar.js';
@@ -63,6 +64,22 @@ declare module '../tensor/tensor.js' {
     clone(): Tensor;
     cast(dtype: DType): Tensor;
     softmax(axis?: number): Tensor;
+    /** In place: copies `src` into this tensor. */
+    copy_(src: TensorLike): this;
+    /** In place: sets every element to `value`. */
+    fill_(value: number): this;
+    /** In place: sets every element to 0. */
+    zero_(): this;
+    /** In place: `this += alpha·other`. */
+    add_(other: TensorLike, alpha?: number): this;
+    /** In place: `this −= alpha·other`. */
+    sub_(other: TensorLike, alpha?: number): this;
+    /** In place: `this *= other`. */
+    mul_(other: TensorLike): this;
+    /** In place: `this /= other`. */
+    div_(other: TensorLike): this;
+    /** In place: clamps into `[min, max]`. */
+    clamp_(min?: number | null, max?: number | null): this;
     logSoftmax(axis?: number): Tensor;
   }
 }
@@ -121,3 +138,11 @@ P.clone = function (this: Tensor) { return S.clone(this); };
 P.cast = function (this: Tensor, d: DType) { return S.cast(this, d); };
 P.softmax = function (this: Tensor, a?: number) { return softmax(this, a); };
 P.logSoftmax = function (this: Tensor, a?: number) { return logSoftmax(this, a); };
+P.copy_ = function (this: Tensor, s: TensorLike) { I.copy_(this, s); return this; };
+P.fill_ = function (this: Tensor, v: number) { I.fill_(this, v); return this; };
+P.zero_ = function (this: Tensor) { I.zero_(this); return this; };
+P.add_ = function (this: Tensor, o: TensorLike, alpha?: number) { I.add_(this, o, alpha); return this; };
+P.sub_ = function (this: Tensor, o: TensorLike, alpha?: number) { I.sub_(this, o, alpha); return this; };
+P.mul_ = function (this: Tensor, o: TensorLike) { I.mul_(this, o); return this; };
+P.div_ = function (this: Tensor, o: TensorLike) { I.div_(this, o); return this; };
+P.clamp_ = function (this: Tensor, lo?: number | null, hi?: number | null) { I.clamp_(this, lo, hi); return this; };

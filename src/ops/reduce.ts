@@ -1,3 +1,4 @@
+import { noGrad } from '../autograd/grad-mode.js';
 import { run } from '../autograd/run.js';
 import { ConfigError } from '../core/errors.js';
 import { normalizeAxes, normalizeAxis } from '../core/shape.js';
@@ -61,9 +62,9 @@ export function std(x: Tensor, options?: VarOptions): Tensor {
 /** `log Σ exp(x)` over `axis`, computed stably by shifting by the maximum. */
 export function logSumExp(x: Tensor, options?: ReduceOptions): Tensor {
   const p = params('logSumExp', x, options);
-  const m = run('max', [x], { axes: p.axes, keepDims: true });
-  // The shift is a constant for the gradient; detaching it keeps the backward exact and cheap.
-  const shift = m.detach();
+  // The shift is a constant for the gradient (log Σ exp is shift-invariant), so it is computed
+  // without recording: exact and cheap.
+  const shift = noGrad(() => run('max', [x], { axes: p.axes, keepDims: true }));
   const s = run('sum', [run('exp', [sub(x, shift)], {} as Record<string, never>)], { axes: p.axes, keepDims: true });
   const out = run('add', [run('log', [s], {} as Record<string, never>), shift], {} as Record<string, never>);
   return p.keepDims ? out : run('reshape', [out], { shape: x.shape.filter((_, i) => !p.axes.includes(i)) });

@@ -1,3 +1,4 @@
+import { noGrad } from '../autograd/grad-mode.js';
 import { normalizeAxis } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { div, exp, sub } from './elementwise.js';
@@ -9,7 +10,8 @@ import { logSumExp, max, sum } from './reduce.js';
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const a = normalizeAxis('softmax', axis, x.ndim);
-  const shifted = sub(x, max(x, { axis: a, keepDims: true }).detach());
+  // Softmax is shift-invariant: the maximum is a constant for the gradient.
+  const shifted = sub(x, noGrad(() => max(x, { axis: a, keepDims: true })));
   const e = exp(shifted);
   return div(e, sum(e, { axis: a, keepDims: true }));
 }

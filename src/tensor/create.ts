@@ -146,7 +146,7 @@ export function linspace(start: number, end: number, steps: number, options?: Cr
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
   const half = Math.floor(steps / 2);
-  const values = Array.from({ length: steps }, (_, i) => (i < half ? start + step * i : end - step * (steps - 1 - i)));
+  const values = Array.from({ length: steps }, (_, i) => (steps === 1 ? start : i < half ? start + step * i : end - step * (steps - 1 - i)));
   return finish(fromValues(values, [steps], options?.dtype ?? 'float32'), options);
 }
 
