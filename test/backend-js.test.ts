@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BinaryOp, type UnaryOp, type View } from '../src/backend/backend.js';
 import { JsBuffer, jsBackend as js } from '../src/backend/js/js-backend.js';
+import { coalesce, forEachRow } from '../src/backend/js/strided.js';
 import { DTYPES, type DType, type TypedArray, makeTypedArray } from '../src/core/dtype.js';
 import { ConfigError, DTypeError, DisposedError, KeelError, ShapeError } from '../src/core/errors.js';
 
@@ -122,6 +123,10 @@ function contiguousView(buf: JsBuffer, shape: readonly number[]): View {
   return { buf, shape, strides: rowMajor(shape), offset: 0 };
 }
 
+function view(buf: JsBuffer, shape: number[], strides: number[], offset = 0): View {
+  return { buf, shape, strides, offset };
+}
+
 /** `values` converted to `dtype` the way a typed-array store converts them. */
 function stored(dtype: DType, values: readonly number[]): TypedArray {
   const a = makeTypedArray(dtype, values.length);
@@ -164,6 +169,37 @@ function erfSeries(x: number): number {
 const SHAPE = [3, 4, 5];
 
 // ---------------------------------------------------------------------------------------------
+
+describe('js backend: strided iteration', () => {
+  it('merges dimensions every operand walks uniformly, and only those', () => {
+    // Contiguous plus a broadcast scalar: one row.
+    expect(coalesce([3, 4, 5], [[20, 5, 1], [0, 0, 0]])).toEqual({ shape: [60], strides: [[1], [0]] });
+    // A row broadcast over rows: the broadcast dimension cannot merge with the contiguous one.
+    expect(coalesce([3, 4, 5], [[20, 5, 1], [0, 5, 1]])).toEqual({ shape: [3, 20], strides: [[20, 1], [0, 1]] });
+    // Size-1 dimensions vanish whatever their stride; equal but overlapping strides do not merge.
+    expect(coalesce([1, 4, 1, 2], [[99, 2, 7, 1]])).toEqual({ shape: [8], strides: [[1]] });
+    expect(coalesce([3, 4], [[1, 1]])).toEqual({ shape: [3, 4], strides: [[1, 1]] });
+    expect(coalesce([], [[]])).toEqual({ shape: [], strides: [[]] });
+  });
+
+  it('visits every element once, in row-major order, for any strides', () => {
+    const shape = [2, 3, 4];
+    const strides = [[1, 2, 6], [12, 4, 1], [0, 4, 1]];
+    const offsets = [5, 0, 1];
+    const seen: number[][] = [];
+    forEachRow(shape, strides, offsets, (start, n, step) => {
+      for (let j = 0; j < n; j++) seen.push(start.map((s, k) => s + j * step[k]));
+    });
+    const want = indices(shape).map((idx) =>
+      strides.map((st, k) => idx.reduce((p, i, d) => p + i * st[d], offsets[k])),
+    );
+    expect(seen).toEqual(want);
+    let calls = 0;
+    forEachRow([2, 0, 3], [[0, 3, 1]], [0], () => calls++);
+    forEachRow([], [[]], [7], (start, n) => expect([start[0], n]).toEqual([7, 1]));
+    expect(calls).toBe(0);
+  });
+});
 
 describe('js backend: memory', () => {
   it('allocates zero-filled typed arrays of the dtype', () => {
@@ -242,16 +278,13 @@ describe('js backend: memory', () => {
     const foreign = { dtype: 'float32' as const, size: 4 };
     const buf = js.alloc('float32', 6);
     expect(() => js.read(foreign)).toThrow(ConfigError);
-    expect(() => js.unary('neg', { buf, shape: [2, 3], strides: [3, 1], offset: 1 }, js.alloc('float32', 6))).toThrow(
-      ShapeError,
-    );
-    expect(() => js.unary('neg', { buf, shape: [2, 3], strides: [4, 1], offset: 0 }, js.alloc('float32', 6))).toThrow(
-      /neg: x view .* reaches elements 0 to 6/,
-    );
+    const out = js.alloc('float32', 6);
+    expect(() => js.unary('neg', view(buf, [2, 3], [3, 1], 1), out)).toThrow(ShapeError);
+    expect(() => js.unary('neg', view(buf, [2, 3], [4, 1]), out)).toThrow(/neg: x view .* reaches elements 0 to 6/);
     expect(() => js.unary('neg', contiguousView(buf, [2, 3]), js.alloc('float32', 5))).toThrow(/neg: out has 5/);
     expect(() => js.binary('add', contiguousView(buf, [2, 3]), contiguousView(buf, [3, 2]), buf)).toThrow(ShapeError);
     // An empty view is valid wherever it points.
-    expect(() => js.unary('neg', { buf, shape: [0, 3], strides: [3, 1], offset: 99 }, js.alloc('float32', 0))).not.toThrow();
+    expect(() => js.unary('neg', view(buf, [0, 3], [3, 1], 99), js.alloc('float32', 0))).not.toThrow();
   });
 });
 
@@ -271,7 +304,7 @@ const UNARY_REF: Record<UnaryOp, (x: number) => number> = {
   erf: erfSeries,
   leakyRelu: (x) => (x > 0 ? x : 0.01 * x),
   elu: (x) => (x > 0 ? x : Math.exp(x) - 1),
-  selu: (x) => 1.0507009873554804934193349852946 * (x > 0 ? x : 1.6732632423543772848170429916717 * (Math.exp(x) - 1)),
+  selu: (x) => 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * (Math.exp(x) - 1)),
   gelu: (x) => 0.5 * x * (1 + erfSeries(x / Math.SQRT2)),
   geluTanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
   softplus: (x) => (x > 20 ? x : Math.log(1 + Math.exp(x))),
@@ -299,10 +332,10 @@ describe('js backend: unary', () => {
     const s = js.alloc('float32', 1);
     js.write(s, [-4]);
     const so = js.alloc('int32', 1);
-    js.unary('abs', { buf: s, shape: [], strides: [], offset: 0 }, so);
+    js.unary('abs', view(s, [], []), so);
     expect(Array.from(js.read(so))).toEqual([4]);
 
-    js.unary('abs', { buf: s, shape: [3, 0], strides: [0, 0], offset: 0 }, js.alloc('float32', 0));
+    js.unary('abs', view(s, [3, 0], [0, 0]), js.alloc('float32', 0));
   });
 
   it('runs in place on a contiguous input', () => {
@@ -471,7 +504,7 @@ describe('js backend: binary', () => {
     js.write(row, [1, 2, 3, 4]);
     js.write(col, [10, 20, 30]);
     const out = js.alloc('float32', 12);
-    js.binary('add', { buf: col, shape: [3, 4], strides: [1, 0], offset: 0 }, { buf: row, shape: [3, 4], strides: [0, 1], offset: 0 }, out);
+    js.binary('add', view(col, [3, 4], [1, 0]), view(row, [3, 4], [0, 1]), out);
     expect(Array.from(js.read(out))).toEqual([11, 12, 13, 14, 21, 22, 23, 24, 31, 32, 33, 34]);
   });
 });
@@ -588,16 +621,16 @@ describe('js backend: reduce', () => {
 
   it('sums over an empty axis give 0; max/min over one throw a ConfigError naming the op', () => {
     const x = js.alloc('float32', 0);
-    const view: View = { buf: x, shape: [2, 0, 3], strides: [0, 3, 1], offset: 0 };
+    const empty = view(x, [2, 0, 3], [0, 3, 1]);
     const out = js.alloc('float32', 6);
     js.fill(out, 7);
-    js.reduce('sum', view, [1], out);
+    js.reduce('sum', empty, [1], out);
     expect(Array.from(js.read(out))).toEqual([0, 0, 0, 0, 0, 0]);
-    js.reduce('sum', view, [0], js.alloc('float32', 0));
-    expect(() => js.reduce('max', view, [1], out)).toThrow(ConfigError);
-    expect(() => js.reduce('min', view, [0, 1, 2], out)).toThrow(/^min: .*size 0/);
-    expect(() => js.reduce('sum', view, [1, 0], out)).toThrow(ConfigError);
-    expect(() => js.reduce('sum', view, [3], out)).toThrow(/sum: axes \[3\]/);
+    js.reduce('sum', empty, [0], js.alloc('float32', 0));
+    expect(() => js.reduce('max', empty, [1], out)).toThrow(ConfigError);
+    expect(() => js.reduce('min', empty, [0, 1, 2], out)).toThrow(/^min: .*size 0/);
+    expect(() => js.reduce('sum', empty, [1, 0], out)).toThrow(ConfigError);
+    expect(() => js.reduce('sum', empty, [3], out)).toThrow(/sum: axes \[3\]/);
   });
 });
 
@@ -614,8 +647,9 @@ describe('js backend: argReduce', () => {
           const xStrides = rowMajor(SHAPE);
           const want = indices(outShape).map((o) => {
             let best = 0;
+            const pos = (k: number) =>
+              [...o.slice(0, axis), k, ...o.slice(axis)].reduce((p, v, d) => p + v * xStrides[d], 0);
             for (let i = 1; i < SHAPE[axis]; i++) {
-              const pos = (k: number) => [...o.slice(0, axis), k, ...o.slice(axis)].reduce((p, v, d) => p + v * xStrides[d], 0);
               const v = x.values[pos(i)];
               const b = x.values[pos(best)];
               if (op === 'argmax' ? v > b : v < b) best = i;
@@ -639,7 +673,7 @@ describe('js backend: argReduce', () => {
 
   it('rejects an empty axis, a bad axis and a non-int32 output', () => {
     const x = js.alloc('float32', 3);
-    expect(() => js.argReduce('argmax', { buf: x, shape: [3, 0], strides: [1, 1], offset: 0 }, 1, js.alloc('int32', 3))).toThrow(
+    expect(() => js.argReduce('argmax', view(x, [3, 0], [1, 1]), 1, js.alloc('int32', 3))).toThrow(
       /argmax: axis 1 .* size 0/,
     );
     expect(() => js.argReduce('argmin', contiguousView(x, [3]), 1, js.alloc('int32', 1))).toThrow(ConfigError);
@@ -727,7 +761,8 @@ describe('js backend: matmul', () => {
           const b = matrixOperand('float64', [batch, k, n], lb, batch > 1, 2, 64);
           const out = js.alloc('float64', batch * m * n);
           js.matmul(a.view, b.view, out);
-          expectClose(js.read(out), matmulRef(a.values, b.values, batch, m, k, n), 0, `${batch}x${m}x${k}x${n} ${la}·${lb}`);
+          const want = matmulRef(a.values, b.values, batch, m, k, n);
+          expectClose(js.read(out), want, 0, `${batch}x${m}x${k}x${n} ${la}·${lb}`);
         }
 
     // A size-1 dimension with a stride that fits neither layout on its face.
@@ -736,20 +771,21 @@ describe('js backend: matmul', () => {
     const b = js.alloc('float32', 3);
     js.write(b, [1, 10, 100]);
     const out = js.alloc('float32', 2);
-    js.matmul({ buf: a, shape: [1, 2, 3], strides: [0, 3, 1], offset: 0 }, { buf: b, shape: [1, 3, 1], strides: [0, 1, 7], offset: 0 }, out);
+    js.matmul(view(a, [1, 2, 3], [0, 3, 1]), view(b, [1, 3, 1], [0, 1, 7]), out);
     expect(Array.from(js.read(out))).toEqual([321, 654]);
 
     const zeroK = js.alloc('float32', 6);
     js.fill(zeroK, 5);
     const empty = js.alloc('float32', 0);
-    js.matmul({ buf: empty, shape: [1, 2, 0], strides: [0, 0, 1], offset: 0 }, { buf: empty, shape: [1, 0, 3], strides: [0, 3, 1], offset: 0 }, zeroK);
+    js.matmul(view(empty, [1, 2, 0], [0, 0, 1]), view(empty, [1, 0, 3], [0, 3, 1]), zeroK);
     expect(Array.from(js.read(zeroK))).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('rejects shapes that do not form a batched product', () => {
     const buf = js.alloc('float32', 24);
     const a = contiguousView(buf, [2, 3, 4]);
-    expect(() => js.matmul(a, contiguousView(buf, [2, 3, 4]), js.alloc('float32', 100))).toThrow(/matmul: a \[2, 3, 4\] and b/);
+    const big = js.alloc('float32', 100);
+    expect(() => js.matmul(a, contiguousView(buf, [2, 3, 4]), big)).toThrow(/matmul: a \[2, 3, 4\] and b/);
     expect(() => js.matmul(a, contiguousView(buf, [1, 4, 3]), js.alloc('float32', 100))).toThrow(ShapeError);
     expect(() => js.matmul(a, contiguousView(buf, [2, 4, 3]), js.alloc('float32', 17))).toThrow(/matmul: out has 17/);
   });
@@ -835,7 +871,9 @@ describe('js backend: gather and scatterAdd', () => {
     );
     js.write(index, [-1], 3);
     js.write(index, [0], 2);
-    expect(() => js.gather(x.view, 1, iview, out)).toThrow(/gather: index -1 .*valid indices are 0 to 3; negative indices are not wrapped/);
+    expect(() => js.gather(x.view, 1, iview, out)).toThrow(
+      /gather: index -1 .*valid indices are 0 to 3; negative indices are not wrapped/,
+    );
 
     // scatterAdd checks every index before writing anything.
     const target = js.alloc('float32', 8);
@@ -850,11 +888,14 @@ describe('js backend: gather and scatterAdd', () => {
     const fidx = js.alloc('float32', 4);
     const out = js.alloc('float32', 12);
     expect(() => js.gather(x.view, 1, contiguousView(idx, [3, 1]), out)).toThrow(ShapeError); // 3 > 2 on axis 0
-    expect(() => js.gather(x.view, 1, contiguousView(idx, [8]), out)).toThrow(/gather: index \[8\] does not fit x \[2, 4\]/);
+    expect(() => js.gather(x.view, 1, contiguousView(idx, [8]), out)).toThrow(
+      /gather: index \[8\] does not fit x \[2, 4\]/,
+    );
     expect(() => js.gather(x.view, 1, contiguousView(fidx, [2, 2]), out)).toThrow(DTypeError);
     expect(() => js.gather(x.view, 2, contiguousView(idx, [2, 2]), out)).toThrow(ConfigError);
     // src must cover the index along the axis too.
-    expect(() => js.scatterAdd(out, [2, 4], 1, contiguousView(idx, [2, 3]), contiguousView(js.alloc('float32', 4), [2, 2]))).toThrow(
+    const src = contiguousView(js.alloc('float32', 4), [2, 2]);
+    expect(() => js.scatterAdd(out, [2, 4], 1, contiguousView(idx, [2, 3]), src)).toThrow(
       /scatterAdd: index \[2, 3\] does not fit src \[2, 2\]/,
     );
   });

@@ -176,7 +176,9 @@ function resolve(op: string, role: string, v: View): ArrayView {
       else hi += reach;
     });
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi >= data.length)
-      throw new ShapeError(`${op}: ${where} reaches elements ${lo} to ${hi}, outside its buffer of ${data.length} elements`);
+      throw new ShapeError(
+        `${op}: ${where} reaches elements ${lo} to ${hi}, outside its buffer of ${data.length} elements`,
+      );
   }
   return { data, shape: v.shape, strides: v.strides, offset: v.offset };
 }
@@ -185,7 +187,9 @@ function resolve(op: string, role: string, v: View): ArrayView {
 function output(op: string, out: BackendBuffer, shape: readonly number[]): TypedArray {
   const data = arrayOf(op, 'out', out);
   if (data.length < numel(shape))
-    throw new ShapeError(`${op}: out has ${data.length} elements, too few for shape ${fmtShape(shape)} (${numel(shape)})`);
+    throw new ShapeError(
+      `${op}: out has ${data.length} elements, too few for shape ${fmtShape(shape)} (${numel(shape)})`,
+    );
   return data;
 }
 
@@ -201,7 +205,9 @@ function sameShapes(op: string, views: Record<string, View>): void {
 
 function checkAxis(op: string, axis: number, rank: number): void {
   if (!Number.isInteger(axis) || axis < 0 || axis >= rank)
-    throw new ConfigError(`${op}: axis ${axis} is out of range for rank ${rank} (expected an integer in [0, ${rank - 1}])`);
+    throw new ConfigError(
+      `${op}: axis ${axis} is out of range for rank ${rank} (expected an integer in [0, ${rank - 1}])`,
+    );
 }
 
 function checkRange(op: string, start: number, length: number, size: number): void {
@@ -230,6 +236,7 @@ function checkIndexShape(
   if (index.shape.length !== shape.length || !fits)
     throw new ShapeError(
       `${op}: index ${fmtShape(index.shape)} does not fit ${name} ${fmtShape(shape)} for axis ${axis} ` +
-        `(expected the same rank, and index no larger than ${name} in every dimension${withAxis ? '' : ' but the axis'})`,
+        `(expected the same rank, and index no larger than ${name} in every dimension` +
+        `${withAxis ? '' : ' but the axis'})`,
     );
 }

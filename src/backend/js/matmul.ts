@@ -30,24 +30,40 @@ function layoutOf(rows: number, cols: number, rowStride: number, colStride: numb
   return 'strided';
 }
 
+/** One matrix product of the batch: `out[at + i·n + j] = Σₚ a[i, p]·b[p, j]`, with float64 scratch. */
+interface Product {
+  readonly a: Mat;
+  readonly b: Mat;
+  readonly out: TypedArray;
+  at: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** Partial sums for one row (or column) of the output, allocated once per call. */
+  readonly acc: Float64Array;
+}
+
 export function matmulBatched(a: ArrayView, b: ArrayView, out: TypedArray): void {
   const [batches, m, k] = a.shape;
   const n = b.shape[2];
   const am: Mat = { data: a.data, at: 0, rowStride: a.strides[1], colStride: a.strides[2] };
   const bm: Mat = { data: b.data, at: 0, rowStride: b.strides[1], colStride: b.strides[2] };
-  const la = layoutOf(m, k, am.rowStride, am.colStride);
-  const lb = layoutOf(k, n, bm.rowStride, bm.colStride);
-  // Float64 partial sums for one row (or column) of `out`, allocated once per call.
-  const acc = new Float64Array(Math.max(m, n));
+  const job: Product = { a: am, b: bm, out, at: 0, m, n, k, acc: new Float64Array(Math.max(m, n)) };
+  const product = productFor(layoutOf(m, k, am.rowStride, am.colStride), layoutOf(k, n, bm.rowStride, bm.colStride));
   for (let i = 0; i < batches; i++) {
     am.at = a.offset + i * a.strides[0];
     bm.at = b.offset + i * b.strides[0];
-    const o = i * m * n;
-    if (lb === 'rows') mmAnyByRows(am, bm, out, o, m, n, k, acc);
-    else if (la === 'rows' && lb === 'cols') mmRowsByCols(am, bm, out, o, m, n, k);
-    else if (la === 'cols' && lb === 'cols') mmColsByCols(am, bm, out, o, m, n, k, acc);
-    else mmStrided(am, bm, out, o, m, n, k);
+    job.at = i * m * n;
+    product(job);
   }
+}
+
+/** The loop order for a pair of layouts (see each function for why it suits its pair). */
+function productFor(la: Layout, lb: Layout): (job: Product) => void {
+  if (lb === 'rows') return mmAnyByRows;
+  if (lb === 'cols' && la === 'rows') return mmRowsByCols;
+  if (lb === 'cols' && la === 'cols') return mmColsByCols;
+  return mmStrided;
 }
 
 /**
@@ -56,7 +72,7 @@ export function matmulBatched(a: ArrayView, b: ArrayView, out: TypedArray): void
  * accumulator row that stays in cache. This also avoids the `[M, N]` scratch a k-i-j order for
  * Aᵀ·B would need to round float32 outputs only once.
  */
-function mmAnyByRows(a: Mat, b: Mat, out: TypedArray, o: number, m: number, n: number, k: number, acc: Float64Array): void {
+function mmAnyByRows({ a, b, out, at, m, n, k, acc }: Product): void {
   const ad = a.data;
   const bd = b.data;
   for (let i = 0; i < m; i++) {
@@ -67,13 +83,13 @@ function mmAnyByRows(a: Mat, b: Mat, out: TypedArray, o: number, m: number, n: n
       const bp = b.at + p * b.rowStride;
       for (let j = 0; j < n; j++) acc[j] += aip * bd[bp + j];
     }
-    const oi = o + i * n;
+    const oi = at + i * n;
     for (let j = 0; j < n; j++) out[oi + j] = acc[j];
   }
 }
 
 /** A·Bᵀ (b stored column-major): each output is a dot product of two contiguous runs. */
-function mmRowsByCols(a: Mat, b: Mat, out: TypedArray, o: number, m: number, n: number, k: number): void {
+function mmRowsByCols({ a, b, out, at, m, n, k }: Product): void {
   const ad = a.data;
   const bd = b.data;
   for (let i = 0; i < m; i++) {
@@ -82,7 +98,7 @@ function mmRowsByCols(a: Mat, b: Mat, out: TypedArray, o: number, m: number, n: 
       const bj = b.at + j * b.colStride;
       let s = 0;
       for (let p = 0; p < k; p++) s += ad[ai + p] * bd[bj + p];
-      out[o + i * n + j] = s;
+      out[at + i * n + j] = s;
     }
   }
 }
@@ -91,7 +107,7 @@ function mmRowsByCols(a: Mat, b: Mat, out: TypedArray, o: number, m: number, n: 
  * Aᵀ·Bᵀ (both column-major): one output column at a time, j-k-i order, so b[k,j] is hoisted and
  * the inner loop streams a column of a, which is contiguous in memory.
  */
-function mmColsByCols(a: Mat, b: Mat, out: TypedArray, o: number, m: number, n: number, k: number, acc: Float64Array): void {
+function mmColsByCols({ a, b, out, at, m, n, k, acc }: Product): void {
   const ad = a.data;
   const bd = b.data;
   for (let j = 0; j < n; j++) {
@@ -102,19 +118,21 @@ function mmColsByCols(a: Mat, b: Mat, out: TypedArray, o: number, m: number, n: 
       const ap = a.at + p * a.colStride;
       for (let i = 0; i < m; i++) acc[i] += ad[ap + i] * bpj;
     }
-    for (let i = 0; i < m; i++) out[o + i * n + j] = acc[i];
+    for (let i = 0; i < m; i++) out[at + i * n + j] = acc[i];
   }
 }
 
 /** Any other strides (the frontend does not produce them today, but the oracle should not care). */
-function mmStrided(a: Mat, b: Mat, out: TypedArray, o: number, m: number, n: number, k: number): void {
+function mmStrided({ a, b, out, at, m, n, k }: Product): void {
   const ad = a.data;
   const bd = b.data;
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let p = 0; p < k; p++) s += ad[a.at + i * a.rowStride + p * a.colStride] * bd[b.at + p * b.rowStride + j * b.colStride];
-      out[o + i * n + j] = s;
+      for (let p = 0; p < k; p++) {
+        s += ad[a.at + i * a.rowStride + p * a.colStride] * bd[b.at + p * b.rowStride + j * b.colStride];
+      }
+      out[at + i * n + j] = s;
     }
   }
 }
