@@ -498,6 +498,14 @@ describe('js backend: binary', () => {
     expectClose(js.read(c.view.buf), stored('float32', b.values.map((x, i) => x / c.values[i])), 0, 'into b');
   });
 
+  it('refuses to write into an input that is not contiguous from element 0', () => {
+    const a = operand('float32', SHAPE, 'transposed', 18);
+    const b = operand('float32', SHAPE, 'contiguous', 19);
+    expect(() => js.binary('add', a.view, b.view, a.view.buf)).toThrow(/^add: out is the buffer of input a/);
+    const row = js.alloc('float32', 5);
+    expect(() => js.unary('exp', view(row, [5, 5], [0, 1]), row)).toThrow(ConfigError);
+  });
+
   it('broadcasts a row against a column with stride-0 views', () => {
     const row = js.alloc('float32', 4);
     const col = js.alloc('float32', 3);

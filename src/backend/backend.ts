@@ -76,7 +76,7 @@ export interface Backend {
 
   /** A new zero-filled buffer. */
   alloc(dtype: DType, size: number): BackendBuffer;
-  /** Releases a buffer; using it afterwards is an error. */
+  /** Releases a buffer; using it afterwards (a second free included) is an error. */
   free(buf: BackendBuffer): void;
   /** A copy of `length` elements from `start` (default: all of it). */
   read(buf: BackendBuffer, start?: number, length?: number): TypedArray;
@@ -99,8 +99,9 @@ export interface Backend {
   argReduce(op: ArgReduceOp, x: View, axis: number, out: BackendBuffer): void;
   /**
    * Batched matrix product `out[b] = a[b] · b[b]`. `a` is `[B, M, K]`, `b` is `[B, K, N]`, `out` is
-   * contiguous `[B, M, N]`. Within a matrix each operand is row-major (strides `[·, K, 1]`) or
-   * transposed (strides `[·, 1, M]`); the batch stride may be anything, 0 included.
+   * contiguous `[B, M, N]`. Within a matrix each operand is row-major (column stride 1) or
+   * transposed (row stride 1), with any leading stride (views cut from a larger tensor); the
+   * batch stride may be anything, 0 included.
    */
   matmul(a: View, b: View, out: BackendBuffer): void;
   /**
@@ -110,7 +111,7 @@ export interface Backend {
   gather(x: View, axis: number, index: View, out: BackendBuffer): void;
   /**
    * The adjoint of `gather`: `out[..., index[..., i, ...], ...] += src[..., i, ...]` along `axis`.
-   * `out` is a contiguous buffer of shape `outShape`.
+   * `out` is a contiguous buffer of shape `outShape`; the sums are added to what it holds.
    */
   scatterAdd(out: BackendBuffer, outShape: readonly number[], axis: number, index: View, src: View): void;
 }

@@ -1,6 +1,6 @@
 import { DTYPES, type DType, type TypedArray, makeTypedArray } from '../../core/dtype.js';
 import { ConfigError, DTypeError, DisposedError, ShapeError, fmtShape } from '../../core/errors.js';
-import { checkShape, numel } from '../../core/shape.js';
+import { checkShape, contiguousStrides, numel } from '../../core/shape.js';
 import type {
   ArgReduceOp,
   Backend,
@@ -81,18 +81,21 @@ export class JsBackend implements Backend {
 
   unary(op: UnaryOp, x: View, out: BackendBuffer, params?: UnaryParams): void {
     const xa = resolve(op, 'x', x);
+    checkAliasing(op, out, { x });
     mapUnary(unaryFn(op, params), xa, output(op, out, x.shape));
   }
 
   binary(op: BinaryOp, a: View, b: View, out: BackendBuffer): void {
     sameShapes(op, { a, b });
     const [aa, ba] = [resolve(op, 'a', a), resolve(op, 'b', b)];
+    checkAliasing(op, out, { a, b });
     mapBinary(binaryFn(op), aa, ba, output(op, out, a.shape));
   }
 
   where(cond: View, a: View, b: View, out: BackendBuffer): void {
     sameShapes('where', { cond, a, b });
     const [ca, aa, ba] = [resolve('where', 'cond', cond), resolve('where', 'a', a), resolve('where', 'b', b)];
+    checkAliasing('where', out, { cond, a, b });
     select(ca, aa, ba, output('where', out, a.shape));
   }
 
@@ -201,6 +204,23 @@ function sameShapes(op: string, views: Record<string, View>): void {
       `${op}: operand shapes differ (${entries.map(([k, v]) => `${k} ${fmtShape(v.shape)}`).join(', ')}); ` +
         `the caller must broadcast them to one shape first`,
     );
+}
+
+/**
+ * Elementwise kernels may write into an input only when it is laid out exactly like the output
+ * (contiguous from element 0), so that element i is read just before it is overwritten. Any
+ * other overlap would read values the kernel already replaced.
+ */
+function checkAliasing(op: string, out: BackendBuffer, inputs: Record<string, View>): void {
+  for (const [role, v] of Object.entries(inputs)) {
+    if (v.buf !== out || numel(v.shape) === 0) continue;
+    const strides = contiguousStrides(v.shape);
+    if (v.offset !== 0 || v.shape.some((n, d) => n > 1 && v.strides[d] !== strides[d]))
+      throw new ConfigError(
+        `${op}: out is the buffer of input ${role}, whose view (strides ${fmtShape(v.strides)}, offset ${v.offset}) ` +
+          `is not contiguous from element 0; in-place updates need a contiguous input, so write to a new buffer`,
+      );
+  }
 }
 
 function checkAxis(op: string, axis: number, rank: number): void {
