@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { layersRule } from './tools/lint/layers.js';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/backend/wasm/assembly/**', 'src/backend/wasm/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
