@@ -1,7 +1,8 @@
 // Compiles the AssemblyScript kernels (src/backend/wasm/assembly) to WebAssembly and writes them
 // as a base64 module (src/backend/wasm/generated/kernels.ts) that loads synchronously in Node and
 // in browsers. Runs on `npm ci` (prepare) and before the tests; the output is not committed.
-import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';

@@ -132,17 +132,24 @@ function isOwned(g: Tensor, handedOut: Set<Tensor>): boolean {
 }
 
 function setGrad(t: Tensor, g: Tensor, handedOut: Set<Tensor>): void {
-  if (t.grad !== null && !t.grad.isDisposed) {
-    const acc = t.grad;
-    if (acc.isContiguous() && acc.offset === 0 && acc.size === acc.buf.size && !acc.storage.isShared) {
-      acc.backend.binary('add', acc, g, acc.buf); // accumulate in place: optimizers may hold acc
-      return;
-    }
-    t.grad = run('add', [acc, g], {});
-    acc.dispose();
-  } else t.grad = isOwned(g, handedOut) ? g : run('contiguous', [g], {});
+  const acc = t.grad;
+  if (acc === null || acc.isDisposed) {
+    t.grad = isOwned(g, handedOut) ? g : run('contiguous', [g], {});
+    t.grad.kept = true;
+    handedOut.add(t.grad);
+    return;
+  }
+  // A .grad adopted earlier in this call may still be on its way to other nodes: never write into it.
+  const inFlight = handedOut.has(acc);
+  if (!inFlight && acc.isContiguous() && acc.offset === 0 && acc.size === acc.buf.size && !acc.storage.isShared) {
+    acc.backend.binary('add', acc, g, acc.buf); // accumulate in place: optimizers may hold acc
+    return;
+  }
+  // The sum is fresh and seen by nothing else, so later contributions may go into it in place.
+  t.grad = run('add', [acc, g], {});
   t.grad.kept = true;
-  handedOut.add(t.grad);
+  if (inFlight) acc.kept = false; // the backward scope frees it once the nodes that share it have run
+  else acc.dispose();
 }
 
 function accumulateLeaf(leaf: Tensor, g: Tensor, handedOut: Set<Tensor>): void {

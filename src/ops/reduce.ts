@@ -12,7 +12,9 @@ export interface ReduceOptions {
 }
 
 function params(op: string, x: Tensor, o: ReduceOptions | undefined) {
-  return { axes: normalizeAxes(op, o?.axis, x.ndim), keepDims: o?.keepDims ?? false };
+  // A 0-d tensor accepts axis 0 or -1, as PyTorch, but has no axis to reduce.
+  const axes = normalizeAxes(op, o?.axis, x.ndim).filter((a) => a < x.ndim);
+  return { axes, keepDims: o?.keepDims ?? false };
 }
 
 /** Sum over `axis` (all axes by default). */
@@ -78,11 +80,13 @@ export interface ArgOptions {
 }
 
 function arg(op: 'argmax' | 'argmin', x: Tensor, o: ArgOptions | undefined): Tensor {
-  if (o?.axis === undefined) {
+  const axis = o?.axis === undefined ? undefined : normalizeAxis(op, o.axis, x.ndim);
+  // No axis, or the one axis 0-d tensors accept (as PyTorch): the index into the flattened tensor.
+  if (axis === undefined || x.ndim === 0) {
     const flat = run('reshape', [x], { shape: [x.size] });
     return run(op, [flat], { axis: 0, keepDims: false });
   }
-  return run(op, [x], { axis: normalizeAxis(op, o.axis, x.ndim), keepDims: o.keepDims ?? false });
+  return run(op, [x], { axis, keepDims: o?.keepDims ?? false });
 }
 
 /** Index (int32) of the largest element along `axis`; the first one on ties. */

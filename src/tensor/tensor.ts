@@ -10,6 +10,8 @@ import { Storage } from './storage.js';
 export interface GradFn {
   /** The operation's name, e.g. `MulBackward`. */
   readonly name: string;
+  /** @internal The output that `retainGrad()` asked to receive its gradient in `.grad`. */
+  retainTarget: Tensor | null;
 }
 
 // Frees the storage of tensors that were garbage collected without `dispose()`.
@@ -123,7 +125,10 @@ export class Tensor implements View, Disposable {
   /** Keeps this non-leaf tensor's gradient in `.grad` after `backward()`. */
   retainGrad(): this {
     if (!this.requires) throw new DTypeError('retainGrad: this tensor does not require gradients');
-    if (this.gradFn !== null) this.retainsGrad = true;
+    if (this.gradFn !== null) {
+      this.retainsGrad = true;
+      this.gradFn.retainTarget = this; // backward() fills `.grad` of its node's target
+    }
     return this;
   }
 

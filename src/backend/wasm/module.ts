@@ -27,9 +27,28 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 
 let compiled: WebAssembly.Module | null = null;
 
-/** The compiled kernel module (compiled once, shared with worker threads). */
+interface V8Flags {
+  setFlagsFromString(flags: string): void;
+}
+
+/**
+ * The compiled kernel module (compiled once, shared with worker threads). In Node the kernels are
+ * compiled with the optimizing compiler up front: V8 otherwise starts them in its baseline tier,
+ * and a long kernel call cannot switch tiers midway, so the first seconds of training would run
+ * at a third of the speed. The flags are restored right after, for any other module.
+ */
 export function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+  if (compiled !== null) return compiled;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const v8 = proc?.getBuiltinModule?.('v8') as V8Flags | undefined;
+  v8?.setFlagsFromString('--no-liftoff');
+  v8?.setFlagsFromString('--no-wasm-lazy-compilation');
+  try {
+    compiled = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+  } finally {
+    v8?.setFlagsFromString('--liftoff');
+    v8?.setFlagsFromString('--wasm-lazy-compilation');
+  }
   return compiled;
 }
 

@@ -9,7 +9,14 @@ import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
 import type { ArrayView } from '../js/strided.js';
 import { Allocator } from './allocator.js';
-import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate } from './module.js';
+import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelModule } from './module.js';
+import { ThreadPool, defaultThreads } from './threads.js';
+
+/** Kernels that worker threads can run, by index. */
+const THREADED = ['gemmF32'] as const;
+
+/** Below this many flops a matmul runs on one thread: waking a worker would cost more. */
+const PARALLEL_FLOPS = 1 << 20;
 
 /**
  * The WebAssembly backend: tensors live in one WebAssembly.Memory and float32 kernels run as
@@ -38,6 +45,7 @@ export class WasmBackend implements Backend {
   private f64 = new Float64Array(0);
   private i32 = new Int32Array(0);
   private readonly scratch: number;
+  private readonly pool: ThreadPool;
   /** How often each kernel ran in JavaScript, by `kernel:dtype`. */
   readonly fallbacks = new Map<string, number>();
 
@@ -47,6 +55,19 @@ export class WasmBackend implements Backend {
     this.allocator = new Allocator(this.memory, this.kernels.heapBase(), () => this.refreshViews());
     this.refreshViews();
     this.scratch = this.allocator.alloc(this.kernels.gemmScratchBytes());
+    this.pool = new ThreadPool(
+      this.memory,
+      kernelModule(),
+      THREADED,
+      defaultThreads(),
+      (bytes) => this.allocator.alloc(bytes),
+      this.kernels.gemmScratchBytes(),
+    );
+  }
+
+  /** Threads that kernels can use right now (the main thread plus ready workers). */
+  get threads(): number {
+    return this.pool.ready;
   }
 
   /** Typed-array views over the whole memory, remade after it grows (the old ones would be stale). */
@@ -152,13 +173,34 @@ export class WasmBackend implements Backend {
     const av = this.view('matmul', 'a', a);
     const bv = this.view('matmul', 'b', b);
     const o = this.own('matmul', 'out', out);
+    const [, ars, acs] = a.strides;
+    const [, brs, bcs] = b.strides;
+    const threads = 2 * M * N * K >= PARALLEL_FLOPS ? this.pool.ready : 1;
     for (let i = 0; i < B; i++) {
-      this.kernels.gemmF32(
-        M, 0, N, K,
-        (av.offset + i * a.strides[0]) * 4, a.strides[1], a.strides[2],
-        (bv.offset + i * b.strides[0]) * 4, b.strides[1], b.strides[2],
-        o.ptr + i * M * N * 4, N,
-        this.scratch,
+      const ap = (av.offset + i * a.strides[0]) * 4;
+      const bp = (bv.offset + i * b.strides[0]) * 4;
+      const cp = o.ptr + i * M * N * 4;
+      if (threads === 1) {
+        this.kernels.gemmF32(M, 0, N, K, ap, ars, acs, bp, brs, bcs, cp, N, this.scratch);
+        continue;
+      }
+      // Slice the wider side: columns in multiples of the 8-wide micro-tile, or rows in multiples of 6.
+      const calls: number[][] = [];
+      const byCols = N >= M;
+      const unit = byCols ? 8 : 6;
+      const total = byCols ? N : M;
+      const per = Math.ceil(total / unit / threads) * unit;
+      for (let t = 0, start = 0; start < total; t++, start += per) {
+        const end = Math.min(total, start + per);
+        const scratch = t === 0 ? this.scratch : this.pool.scratchOf(t);
+        calls.push(
+          byCols
+            ? [M, start, end, K, ap, ars, acs, bp, brs, bcs, cp, N, scratch]
+            : [end - start, 0, N, K, ap + start * ars * 4, ars, acs, bp, brs, bcs, cp + start * N * 4, N, scratch],
+        );
+      }
+      this.pool.run(calls, 0, (c) =>
+        this.kernels.gemmF32(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]),
       );
     }
   }
