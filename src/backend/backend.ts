@@ -114,4 +114,11 @@ export interface Backend {
    * `out` is a contiguous buffer of shape `outShape`; the sums are added to what it holds.
    */
   scatterAdd(out: BackendBuffer, outShape: readonly number[], axis: number, index: View, src: View): void;
+  /**
+   * `y ← alpha·x + beta·y`, the update step of optimizers: `y` is a contiguous buffer with `x`'s
+   * element count, and `x` may be any view of that shape.
+   */
+  axpby(alpha: number, x: View, beta: number, y: BackendBuffer): void;
+  /** `Σ x²` accumulated in float64, for gradient norms. */
+  sumSquares(x: View): number;
 }

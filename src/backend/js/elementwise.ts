@@ -57,3 +57,27 @@ export function copyStrided(src: ArrayView, dst: ArrayView): void {
     for (let j = 0; j < n; j++, si += ss, di += ds) dd[di] = sd[si];
   });
 }
+
+/** `y[i] = alpha·x[i] + beta·y[i]` with `y` contiguous; the optimizers' update step. */
+export function axpbyStrided(alpha: number, x: ArrayView, beta: number, y: TypedArray): void {
+  const xd = x.data;
+  forEachRow(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], (start, n, step) => {
+    const [xs, ys] = step;
+    let [xi, yi] = start;
+    for (let j = 0; j < n; j++, xi += xs, yi += ys) y[yi] = alpha * xd[xi] + beta * y[yi];
+  });
+}
+
+/** `Σ x[i]²` in float64 (so float32 gradients do not overflow or lose small terms early). */
+export function sumSquaresStrided(x: ArrayView): number {
+  const xd = x.data;
+  let total = 0;
+  forEachRow(x.shape, [x.strides], [x.offset], (start, n, step) => {
+    const s = step[0];
+    let xi = start[0];
+    let acc = 0;
+    for (let j = 0; j < n; j++, xi += s) acc += xd[xi] * xd[xi];
+    total += acc;
+  });
+  return total;
+}

@@ -11,7 +11,7 @@ import type {
   UnaryParams,
   View,
 } from '../backend.js';
-import { copyStrided, mapBinary, mapUnary, select } from './elementwise.js';
+import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from './elementwise.js';
 import { gatherAxis, scatterAddAxis } from './gather.js';
 import { binaryFn, unaryFn } from './math.js';
 import { matmulBatched } from './matmul.js';
@@ -147,6 +147,19 @@ export class JsBackend implements Backend {
     checkIndexShape('scatterAdd', axis, index, 'out', outShape, false);
     checkIndexShape('scatterAdd', axis, index, 'src', src.shape, true);
     scatterAddAxis(output('scatterAdd', out, outShape), outShape, axis, ia, sa);
+  }
+
+  axpby(alpha: number, x: View, beta: number, y: BackendBuffer): void {
+    const xa = resolve('axpby', 'x', x);
+    const ya = output('axpby', y, x.shape);
+    if (ya.length !== numel(x.shape))
+      throw new ShapeError(`axpby: y has ${ya.length} elements but x ${fmtShape(x.shape)} has ${numel(x.shape)}`);
+    checkAliasing('axpby', y, { x });
+    axpbyStrided(alpha, xa, beta, ya);
+  }
+
+  sumSquares(x: View): number {
+    return sumSquaresStrided(resolve('sumSquares', 'x', x));
   }
 }
 

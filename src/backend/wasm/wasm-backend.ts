@@ -2,7 +2,7 @@ import { type DType, type TypedArray, bytesPerElement } from '../../core/dtype.j
 import { ConfigError, DisposedError, ShapeError, fmtShape } from '../../core/errors.js';
 import { numel } from '../../core/shape.js';
 import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, UnaryOp, UnaryParams, View } from '../backend.js';
-import { copyStrided, mapBinary, mapUnary, select } from '../js/elementwise.js';
+import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from '../js/elementwise.js';
 import { gatherAxis, scatterAddAxis } from '../js/gather.js';
 import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
@@ -213,6 +213,16 @@ export class WasmBackend implements Backend {
   scatterAdd(out: BackendBuffer, outShape: readonly number[], axis: number, index: View, src: View): void {
     this.fallback('scatterAdd', out.dtype);
     scatterAddAxis(this.output('scatterAdd', out), outShape, axis, this.view('scatterAdd', 'index', index), this.view('scatterAdd', 'src', src));
+  }
+
+  axpby(alpha: number, x: View, beta: number, y: BackendBuffer): void {
+    this.fallback('axpby', y.dtype);
+    axpbyStrided(alpha, this.view('axpby', 'x', x), beta, this.output('axpby', y));
+  }
+
+  sumSquares(x: View): number {
+    this.fallback('sumSquares', x.buf.dtype);
+    return sumSquaresStrided(this.view('sumSquares', 'x', x));
   }
 
   private fallback(kernel: string, dtype: DType): void {
