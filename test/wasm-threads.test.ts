@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Backend, Generator, type Tensor, getBackend, listBackends, matmul, randn, setBackend, tensor } from '../src/index.js';
+import type { WasmBackend } from '../src/backend/wasm/wasm-backend.js';
+
+const hasWasm = listBackends().includes('wasm');
+
+/** A copy of `t` on the js backend. */
+function onJs(t: Tensor): Tensor {
+  const data = t.toTypedArray();
+  setBackend('js');
+  const copy = tensor(data, t.shape);
+  setBackend('wasm');
+  return copy;
+}
+
+describe.runIf(hasWasm)('wasm backend threads', () => {
+  let previous: Backend;
+  let wasm: WasmBackend;
+  beforeAll(async () => {
+    previous = getBackend();
+    wasm = setBackend('wasm') as WasmBackend;
+    // Workers start in the background; give them up to 10 s.
+    for (let i = 0; i < 200 && wasm.threads < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  });
+  afterAll(() => {
+    wasm.maxThreads = Infinity;
+    setBackend(previous.name);
+  });
+
+  it('starts a worker on a multi-core machine', () => {
+    expect(wasm.threads).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a matmul split over threads equals the one-thread result bit for bit, in every transpose combination', () => {
+    const g = new Generator(4);
+    for (const [m, k, n] of [
+      [130, 70, 250], // split by columns
+      [700, 64, 20], // split by rows
+    ]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
+        const a0 = randn(ta ? [k, m] : [m, k], { generator: g });
+        const b0 = randn(tb ? [n, k] : [k, n], { generator: g });
+        const a = ta ? a0.T : a0;
+        const b = tb ? b0.T : b0;
+        wasm.maxThreads = Infinity;
+        const threaded = matmul(a, b).toTypedArray();
+        wasm.maxThreads = 1;
+        const single = matmul(a, b).toTypedArray();
+        expect(Buffer.from(threaded.buffer).equals(Buffer.from(single.buffer))).toBe(true);
+        const ja = onJs(a0);
+        const jb = onJs(b0);
+        const reference = matmul(ta ? ja.T : ja, tb ? jb.T : jb).toTypedArray();
+        // float32 sums of k products of N(0,1) values: rounding error grows like k·ε·|term|.
+        let worst = 0;
+        reference.forEach((r, i) => (worst = Math.max(worst, Math.abs(r - single[i]))));
+        expect(worst).toBeLessThan(k * 2e-6);
+      }
+    }
+  });
+});
