@@ -79,9 +79,12 @@ export class WasmBackend implements Backend {
     return (n * iters * 96) / seconds / 1e9;
   }
 
-  /** Threads that kernels can use right now (the main thread plus ready workers). */
+  /** Most threads a kernel may use (default: all; 1 turns threading off). */
+  maxThreads = Infinity;
+
+  /** Threads that kernels can use right now (the main thread plus ready workers, at most maxThreads). */
   get threads(): number {
-    return this.pool.ready;
+    return Math.min(this.maxThreads, this.pool.ready);
   }
 
   /** Typed-array views over the whole memory, remade after it grows (the old ones would be stale). */
@@ -189,7 +192,7 @@ export class WasmBackend implements Backend {
     const o = this.own('matmul', 'out', out);
     const [, ars, acs] = a.strides;
     const [, brs, bcs] = b.strides;
-    const threads = 2 * M * N * K >= PARALLEL_FLOPS ? this.pool.ready : 1;
+    const threads = 2 * M * N * K >= PARALLEL_FLOPS ? this.threads : 1;
     for (let i = 0; i < B; i++) {
       const ap = (av.offset + i * a.strides[0]) * 4;
       const bp = (bv.offset + i * b.strides[0]) * 4;
