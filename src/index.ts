@@ -41,6 +41,8 @@ export {
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { backward, type BackwardOptions } from './autograd/backward.js';
 export { gradcheck, type GradcheckOptions } from './autograd/gradcheck.js';
+export { registerHook } from './autograd/hooks.js';
+export type { GradHook } from './autograd/node.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';

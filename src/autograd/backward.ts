@@ -3,6 +3,7 @@ import { shapesEqual } from '../core/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { setGradEnabled } from './grad-mode.js';
+import { hooksOfLeaf, runHooks } from './hooks.js';
 import { Node } from './node.js';
 import { RULES, type InputInfo, type Primitive } from './primitives.js';
 import { run } from './run.js';
@@ -44,8 +45,9 @@ export function backward(root: Tensor, gradient?: Tensor, options?: BackwardOpti
       const order = topoOrder(root.gradFn as Node);
       const grads = new Map<Node, Tensor>([[root.gradFn as Node, seed]]);
       for (const node of order) {
-        const g = grads.get(node);
-        if (g === undefined) continue;
+        const incoming = grads.get(node);
+        if (incoming === undefined) continue;
+        const g = runHooks(node.hooks, incoming);
         grads.delete(node);
         if (node.released)
           throw new GraphError(
@@ -153,5 +155,5 @@ function setGrad(t: Tensor, g: Tensor, handedOut: Set<Tensor>): void {
 }
 
 function accumulateLeaf(leaf: Tensor, g: Tensor, handedOut: Set<Tensor>): void {
-  setGrad(leaf, g, handedOut);
+  setGrad(leaf, runHooks(hooksOfLeaf(leaf), g), handedOut);
 }

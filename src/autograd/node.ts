@@ -1,6 +1,9 @@
 import type { DType } from '../core/dtype.js';
 import type { GradFn, Tensor } from '../tensor/tensor.js';
 
+/** Sees (and may replace) a gradient as backward computes it. */
+export type GradHook = (grad: Tensor) => Tensor | void;
+
 /** Where an input's gradient goes: the node that made it, or the leaf that accumulates it. */
 export type Edge = Node | Tensor | null;
 
@@ -13,6 +16,8 @@ export class Node implements GradFn {
   saved: Tensor[] | null;
   /** A non-leaf output that called `retainGrad()` receives its gradient here. */
   retainTarget: Tensor | null = null;
+  /** Hooks on the gradient of this node's output (registered on the non-leaf tensor). */
+  hooks: Map<number, GradHook> | null = null;
   /** Set once backward has run without `retainGraph`. */
   released = false;
 

@@ -3,6 +3,8 @@
  * when this module is imported (the package entry point does it).
  */
 import { type BackwardOptions, backward } from '../autograd/backward.js';
+import { registerHook } from '../autograd/hooks.js';
+import type { GradHook } from '../autograd/node.js';
 import type { DType } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as E from './elementwise.js';
@@ -17,6 +19,8 @@ declare module '../tensor/tensor.js' {
   interface Tensor {
     /** Gradients of this tensor with respect to the leaves; see {@link backward}. */
     backward(gradient?: Tensor, options?: BackwardOptions): void;
+    /** Calls `hook` with this tensor's gradient during backward; returns its remover. */
+    registerHook(hook: GradHook): () => void;
     add(other: TensorLike): Tensor;
     sub(other: TensorLike): Tensor;
     mul(other: TensorLike): Tensor;
@@ -87,6 +91,9 @@ declare module '../tensor/tensor.js' {
 const P = Tensor.prototype;
 P.backward = function (this: Tensor, gradient?: Tensor, options?: BackwardOptions) {
   backward(this, gradient, options);
+};
+P.registerHook = function (this: Tensor, hook: GradHook) {
+  return registerHook(this, hook);
 };
 P.add = function (this: Tensor, o: TensorLike) { return E.add(this, o); };
 P.sub = function (this: Tensor, o: TensorLike) { return E.sub(this, o); };
