@@ -1,0 +1,51 @@
+import { noGrad } from '../../autograd/grad-mode.js';
+import { ConfigError } from '../../core/errors.js';
+import { type Generator, defaultGenerator } from '../../core/random.js';
+import { copy_, fill_ } from '../../ops/inplace.js';
+import { tidy } from '../../tensor/scope.js';
+import { tensor } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+
+/** Options shared by the random initializers. */
+export interface InitOptions {
+  /** The generator to draw from (default: the seeded global one, see `manualSeed`). */
+  generator?: Generator;
+}
+
+/** Writes `n` values from `draw` into `t` in place, without recording gradients. */
+export function fillWith_(t: Tensor, draw: (g: Generator) => number, options?: InitOptions): Tensor {
+  const g = options?.generator ?? defaultGenerator();
+  const values = new Float64Array(t.size);
+  for (let i = 0; i < values.length; i++) values[i] = draw(g);
+  noGrad(() => tidy(() => void copy_(t, tensor(values, t.shape, { dtype: t.dtype }))));
+  return t;
+}
+
+/** Fills `t` in place with samples of U(a, b), as `torch.nn.init.uniform_`. */
+export function uniform_(t: Tensor, a = 0, b = 1, options?: InitOptions): Tensor {
+  if (!(a <= b)) throw new ConfigError(`uniform_: expected a ≤ b (got a=${a}, b=${b})`);
+  const width = b - a;
+  return fillWith_(t, (g) => a + width * (t.dtype === 'float64' ? g.nextFloat64() : g.nextFloat32()), options);
+}
+
+/** Fills `t` in place with samples of N(mean, std²), as `torch.nn.init.normal_`. */
+export function normal_(t: Tensor, mean = 0, std = 1, options?: InitOptions): Tensor {
+  if (!(std >= 0)) throw new ConfigError(`normal_: std must be ≥ 0 (got ${std})`);
+  return fillWith_(t, (g) => mean + std * g.nextNormal(), options);
+}
+
+/** Fills `t` with `value` in place. */
+export function constant_(t: Tensor, value: number): Tensor {
+  noGrad(() => fill_(t, value));
+  return t;
+}
+
+/** Fills `t` with zeros in place. */
+export function zeros_(t: Tensor): Tensor {
+  return constant_(t, 0);
+}
+
+/** Fills `t` with ones in place. */
+export function ones_(t: Tensor): Tensor {
+  return constant_(t, 1);
+}
