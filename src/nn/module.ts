@@ -1,7 +1,7 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { ConfigError, ShapeError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
-import { copy_ } from '../ops/inplace.js';
+import { copy_, fill_ } from '../ops/inplace.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -63,8 +63,9 @@ export abstract class Module {
   call(...inputs: unknown[]): ReturnType<this['forward']> {
     let args: readonly unknown[] = inputs;
     for (const hook of this.forwardPreHooks.values()) {
-      const r = hook(this, args);
-      if (r !== undefined) args = r;
+      const r = hook(this, args) as unknown;
+      // A single returned value stands for a one-argument call, as in PyTorch.
+      if (r !== undefined) args = Array.isArray(r) ? r : [r];
     }
     let out = (this.forward as (...a: unknown[]) => unknown)(...args);
     for (const hook of this.forwardHooks.values()) {
@@ -88,10 +89,13 @@ export abstract class Module {
 
   /** Direct submodules with their field names (arrays of modules give `name.0`, `name.1`, ...). */
   *namedChildren(): Generator<[string, Module]> {
+    const seen = new Set<Module>(); // a module held in two fields is one child, as in PyTorch
     for (const [key, value] of Object.entries(this)) {
-      if (value instanceof Module) yield [key, value];
-      else if (Array.isArray(value)) {
-        for (const [i, v] of value.entries()) if (v instanceof Module) yield [`${key}.${i}`, v];
+      const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [`${key}.${i}`, v]) : [[key, value]];
+      for (const [name, v] of entries) {
+        if (!(v instanceof Module) || seen.has(v)) continue;
+        seen.add(v);
+        yield [name, v];
       }
     }
   }
@@ -101,10 +105,12 @@ export abstract class Module {
     for (const [, m] of this.namedChildren()) yield m;
   }
 
-  /** This module and every descendant, depth first, with dotted names ('' for this one). */
-  *namedModules(prefix = ''): Generator<[string, Module]> {
+  /** This module and every descendant, depth first, with dotted names ('' for this one), each module once. */
+  *namedModules(prefix = '', seen: Set<Module> = new Set()): Generator<[string, Module]> {
+    if (seen.has(this)) return;
+    seen.add(this);
     yield [prefix, this];
-    for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix === '' ? name : `${prefix}.${name}`);
+    for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix === '' ? name : `${prefix}.${name}`, seen);
   }
 
   /** This module and every descendant. */
@@ -167,22 +173,39 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clears every parameter's gradient (sets it to null, as PyTorch's default `set_to_none`). */
-  zeroGrad(): void {
+  /**
+   * Clears every parameter's gradient: sets it to null (PyTorch's default `set_to_none`), or with
+   * `setToNone: false` fills it with zeros in place (no new memory on the next backward).
+   */
+  zeroGrad(options?: { setToNone?: boolean }): void {
+    const setToNone = options?.setToNone ?? true;
     for (const p of this.parameters()) {
-      p.grad?.dispose();
-      p.grad = null;
+      if (p.grad === null) continue;
+      if (setToNone) p.grad = null;
+      else noGrad(() => fill_(p.grad!, 0));
     }
   }
 
   /**
-   * Parameters and buffers by dotted name, as PyTorch's `state_dict()`: the tensors themselves
-   * (detached views), in the order `namedParameters` then `namedBuffers` per module.
+   * Parameters and buffers by dotted name, as PyTorch's `state_dict()`: module by module (depth
+   * first), each module's own parameters then its own buffers; the values are detached views that
+   * share memory with the module.
    */
   stateDict(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
-    for (const [name, p] of this.namedParameters()) out.set(name, p);
-    for (const [name, b] of this.namedBuffers()) out.set(name, b);
+    const seen = new Set<Tensor>();
+    for (const [prefix, m] of this.namedModules()) {
+      const name = (key: string): string => (prefix === '' ? key : `${prefix}.${key}`);
+      for (const [key, p] of m.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.set(name(key), p.detach());
+      }
+      for (const key of m.bufferNames) {
+        const b = (m as unknown as Record<string, unknown>)[key];
+        if (b instanceof Tensor) out.set(name(key), b.detach());
+      }
+    }
     return out;
   }
 
