@@ -50,3 +50,4 @@ export { matmul } from './ops/linalg.js';
 export * from './ops/inplace.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export type { TensorLike } from './ops/scalar.js';
+export * as nn from './nn/index.js';
