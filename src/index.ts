@@ -51,3 +51,4 @@ export * from './ops/inplace.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export type { TensorLike } from './ops/scalar.js';
 export * as nn from './nn/index.js';
+export * as keras from './nn/keras-namespace.js';

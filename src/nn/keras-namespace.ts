@@ -1,0 +1,20 @@
+/** The Keras-style API as one namespace: `keras.Sequential`, `keras.layers.dense`, ... */
+export {
+  KerasSequential as Sequential,
+  layers,
+  Dense,
+  KerasRecurrent,
+  KerasConv2d,
+  KerasFlatten,
+  ActivationLayer,
+  activationFn,
+  type ActivationName,
+  type LayerSpec,
+  type BaseSpec,
+  type DenseSpec,
+  type RecurrentSpec,
+  type LstmSpec,
+  type Conv2dSpec,
+  type KerasSequentialOptions,
+  type SummaryRow,
+} from './keras.js';
