@@ -12,6 +12,30 @@ export interface KernelExports {
     scratch: number,
   ): void;
   peakF32(iters: number, seed: number): number;
+
+  // Strided kernels (assembly/strided.ts): `desc` is a descriptor of descBytes() bytes that the
+  // caller filled with the coalesced shape and each operand's byte strides; dtypes are codes
+  // (0 float32, 1 float64, 2 int32); ops are the codes in wasm-backend.ts.
+  descBytes(): number;
+  descMaxRank(): number;
+  copyStrided(desc: number, src: number, srcDtype: number, dst: number, dstDtype: number): void;
+  unaryF32(
+    op: number, desc: number, x: number, xDtype: number, out: number,
+    alpha: number, beta: number, threshold: number,
+  ): void;
+  binaryF32(op: number, desc: number, a: number, aDtype: number, b: number, bDtype: number, out: number): void;
+  whereF32(
+    desc: number, cond: number, condDtype: number, a: number, aDtype: number, b: number, bDtype: number, out: number,
+  ): void;
+  /** `acc` is float64 scratch of `count` elements for sum; max/min accumulate in `out`. */
+  reduceF32(op: number, desc: number, x: number, acc: number, out: number, count: number): void;
+  /** `len` elements along the axis, `along` bytes apart. */
+  argReduceF32(op: number, desc: number, x: number, out: number, len: number, along: number): void;
+  /** −1, or the row-major position in `index` of the first index outside [0, len) (nothing written). */
+  gatherF32(desc: number, index: number, x: number, out: number, len: number, along: number): number;
+  scatterAddF32(desc: number, index: number, src: number, out: number, len: number, along: number): number;
+  axpbyF32(desc: number, alpha: number, x: number, xDtype: number, beta: number, y: number): void;
+  sumSquaresF32(desc: number, x: number): number;
 }
 
 /** The memory's limits, in 64 KiB pages: start small, allow up to 4 GiB. */

@@ -1,13 +1,13 @@
 import { type DType, type TypedArray, bytesPerElement } from '../../core/dtype.js';
-import { ConfigError, DisposedError, ShapeError, fmtShape } from '../../core/errors.js';
-import { numel } from '../../core/shape.js';
+import { ConfigError, DTypeError, DisposedError, ShapeError, fmtShape } from '../../core/errors.js';
+import { checkShape, contiguousStrides, numel } from '../../core/shape.js';
 import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, UnaryOp, UnaryParams, View } from '../backend.js';
 import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from '../js/elementwise.js';
 import { gatherAxis, scatterAddAxis } from '../js/gather.js';
 import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
-import type { ArrayView } from '../js/strided.js';
+import { type ArrayView, coalesce, unravel, withoutAxis } from '../js/strided.js';
 import { Allocator } from './allocator.js';
 import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelModule } from './module.js';
 import { ThreadPool, defaultThreads } from './threads.js';
@@ -18,11 +18,37 @@ const THREADED = ['gemmF32', 'peakF32'] as const;
 /** Below this many flops a matmul runs on one thread: waking a worker would cost more. */
 const PARALLEL_FLOPS = 1 << 20;
 
+// Codes shared with the AssemblyScript kernels (assembly/strided.ts, vmath.ts, reduce.ts): the
+// Record types make the compiler list any op that is added to the interface but not here.
+const DTYPE_CODES: Record<DType, number> = { float32: 0, float64: 1, int32: 2 };
+const UNARY_CODES: Record<UnaryOp, number> = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, sign: 5, tanh: 6, sigmoid: 7, relu: 8, erf: 9,
+  leakyRelu: 10, elu: 11, selu: 12, gelu: 13, geluTanh: 14, softplus: 15,
+};
+const BINARY_CODES: Record<BinaryOp, number> = {
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, gt: 7, ge: 8, lt: 9, le: 10, eq: 11, ne: 12,
+};
+const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
+const ARG_REDUCE_CODES: Record<ArgReduceOp, number> = { argmax: 0, argmin: 1 };
+
+/** Word offset of the shape in a strided-kernel descriptor; the stride lists follow (assembly/strided.ts). */
+const DESC_SHAPE = 4;
+
+/** A checked view as the kernels take it: the byte address of its first element, strides in bytes. */
+interface Operand {
+  ptr: number;
+  strides: number[];
+  dtype: number;
+}
+
 /**
  * The WebAssembly backend: tensors live in one WebAssembly.Memory and float32 kernels run as
- * SIMD128 code compiled from AssemblyScript (assembly/). float64 and int32 run the reference
- * kernels on views of the same memory; every such fallback is counted, so tests can prove that
- * no float32 kernel quietly runs in JavaScript.
+ * SIMD128 code compiled from AssemblyScript (assembly/): matmul, and every strided kernel (copy,
+ * unary, binary, where, reduce, argReduce, gather, scatterAdd, axpby, sumSquares), which walk
+ * operands described by a coalesced shape and byte strides written into a small descriptor in
+ * wasm memory. Kernels with a float64 or int32 output (but copy, which converts any dtypes) run
+ * the reference kernels on views of the same memory; every such fallback is counted, so tests can
+ * prove that no float32 kernel quietly runs in JavaScript.
  */
 
 /** A block of WebAssembly memory holding `size` elements of `dtype`. */
@@ -45,6 +71,9 @@ export class WasmBackend implements Backend {
   private f64 = new Float64Array(0);
   private i32 = new Int32Array(0);
   private readonly scratch: number;
+  /** The descriptor of the strided kernels (one at a time, on this thread). */
+  private readonly desc: number;
+  private readonly descMaxRank: number;
   private readonly pool: ThreadPool;
   /** How often each kernel ran in JavaScript, by `kernel:dtype`. */
   readonly fallbacks = new Map<string, number>();
@@ -55,6 +84,8 @@ export class WasmBackend implements Backend {
     this.allocator = new Allocator(this.memory, this.kernels.heapBase(), () => this.refreshViews());
     this.refreshViews();
     this.scratch = this.allocator.alloc(this.kernels.gemmScratchBytes());
+    this.desc = this.allocator.alloc(this.kernels.descBytes());
+    this.descMaxRank = this.kernels.descMaxRank();
     this.pool = new ThreadPool(
       this.memory,
       kernelModule(),
@@ -150,33 +181,119 @@ export class WasmBackend implements Backend {
   }
 
   copy(src: View, dst: View): void {
-    this.fallback('copy', dst.buf.dtype);
-    copyStrided(this.view('copy', 'src', src), this.view('copy', 'dst', dst));
+    sameShapes('copy', { src, dst });
+    const s = this.operand('copy', 'src', src);
+    const d = this.operand('copy', 'dst', dst);
+    if (numel(src.shape) === 0) return;
+    if (!this.describe(src.shape, [s.strides, d.strides])) {
+      this.fallback('copy', dst.buf.dtype);
+      copyStrided(this.view('copy', 'src', src), this.view('copy', 'dst', dst));
+      return;
+    }
+    this.kernels.copyStrided(this.desc, s.ptr, s.dtype, d.ptr, d.dtype);
   }
 
   unary(op: UnaryOp, x: View, out: BackendBuffer, params?: UnaryParams): void {
-    this.fallback(op, out.dtype);
-    mapUnary(unaryFn(op, params), this.view(op, 'x', x), this.output(op, out));
+    const xo = this.operand(op, 'x', x);
+    const o = this.outputPtr(op, out, x.shape);
+    checkAliasing(op, out, { x });
+    if (numel(x.shape) === 0) return;
+    if (out.dtype !== 'float32' || !this.describe(x.shape, [xo.strides, byteStrides(x.shape, 4)])) {
+      this.fallback(op, out.dtype);
+      mapUnary(unaryFn(op, params), this.view(op, 'x', x), this.output(op, out));
+      return;
+    }
+    // The defaults of unaryFn in ../js/math.ts.
+    const alpha = params?.alpha ?? (op === 'leakyRelu' ? 0.01 : 1);
+    const beta = params?.beta ?? 1;
+    const threshold = params?.threshold ?? 20;
+    this.kernels.unaryF32(UNARY_CODES[op], this.desc, xo.ptr, xo.dtype, o, alpha, beta, threshold);
   }
 
   binary(op: BinaryOp, a: View, b: View, out: BackendBuffer): void {
-    this.fallback(op, out.dtype);
-    mapBinary(binaryFn(op), this.view(op, 'a', a), this.view(op, 'b', b), this.output(op, out));
+    sameShapes(op, { a, b });
+    const ao = this.operand(op, 'a', a);
+    const bo = this.operand(op, 'b', b);
+    const o = this.outputPtr(op, out, a.shape);
+    checkAliasing(op, out, { a, b });
+    if (numel(a.shape) === 0) return;
+    if (out.dtype !== 'float32' || !this.describe(a.shape, [ao.strides, bo.strides, byteStrides(a.shape, 4)])) {
+      this.fallback(op, out.dtype);
+      mapBinary(binaryFn(op), this.view(op, 'a', a), this.view(op, 'b', b), this.output(op, out));
+      return;
+    }
+    this.kernels.binaryF32(BINARY_CODES[op], this.desc, ao.ptr, ao.dtype, bo.ptr, bo.dtype, o);
   }
 
   where(cond: View, a: View, b: View, out: BackendBuffer): void {
-    this.fallback('where', out.dtype);
-    select(this.view('where', 'cond', cond), this.view('where', 'a', a), this.view('where', 'b', b), this.output('where', out));
+    sameShapes('where', { cond, a, b });
+    const co = this.operand('where', 'cond', cond);
+    const ao = this.operand('where', 'a', a);
+    const bo = this.operand('where', 'b', b);
+    const o = this.outputPtr('where', out, a.shape);
+    checkAliasing('where', out, { cond, a, b });
+    if (numel(a.shape) === 0) return;
+    const strides = [co.strides, ao.strides, bo.strides, byteStrides(a.shape, 4)];
+    if (out.dtype !== 'float32' || !this.describe(a.shape, strides)) {
+      this.fallback('where', out.dtype);
+      select(this.view('where', 'cond', cond), this.view('where', 'a', a), this.view('where', 'b', b), this.output('where', out));
+      return;
+    }
+    this.kernels.whereF32(this.desc, co.ptr, co.dtype, ao.ptr, ao.dtype, bo.ptr, bo.dtype, o);
   }
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: BackendBuffer): void {
-    this.fallback(op, out.dtype);
-    reduceAxes(op, this.view(op, 'x', x), axes, this.output(op, out));
+    const xo = this.operand(op, 'x', x);
+    axes.forEach((d, i) => {
+      if (!Number.isInteger(d) || d < 0 || d >= x.shape.length || (i > 0 && d <= axes[i - 1]))
+        throw new ConfigError(
+          `${op}: axes [${axes.join(', ')}] are invalid for a tensor of rank ${x.shape.length} ` +
+            `(expected sorted, unique axes in [0, ${x.shape.length - 1}])`,
+        );
+      if (op !== 'sum' && x.shape[d] === 0)
+        throw new ConfigError(
+          `${op}: cannot reduce axis ${d} of shape ${fmtShape(x.shape)}, which has size 0 ` +
+            `(${op} of an empty set is undefined; use sum, or check the shape)`,
+        );
+    });
+    const kept = x.shape.filter((_, d) => !axes.includes(d));
+    const o = this.outputPtr(op, out, kept);
+    const count = numel(kept);
+    if (count === 0) return;
+    // The accumulator: float64 scratch for sums, the float32 output itself for max/min.
+    const accBytes = op === 'sum' ? 8 : 4;
+    const keptStrides = byteStrides(kept, accBytes);
+    let k = 0;
+    const accStrides = x.shape.map((_, d) => (axes.includes(d) ? 0 : keptStrides[k++]));
+    if (out.dtype !== 'float32' || x.buf.dtype !== 'float32' || !this.describe(x.shape, [xo.strides, accStrides])) {
+      this.fallback(op, out.dtype);
+      reduceAxes(op, this.view(op, 'x', x), axes, this.output(op, out));
+      return;
+    }
+    const acc = op === 'sum' ? this.allocator.alloc(count * 8) : o;
+    try {
+      this.kernels.reduceF32(REDUCE_CODES[op], this.desc, xo.ptr, acc, o, count);
+    } finally {
+      if (acc !== o) this.allocator.release(acc, count * 8);
+    }
   }
 
   argReduce(op: ArgReduceOp, x: View, axis: number, out: BackendBuffer): void {
-    this.fallback(op, x.buf.dtype);
-    argReduceAxis(op, this.view(op, 'x', x), axis, this.output(op, out));
+    const xo = this.operand(op, 'x', x);
+    checkAxis(op, axis, x.shape.length);
+    if (x.shape[axis] === 0)
+      throw new ConfigError(`${op}: axis ${axis} of shape ${fmtShape(x.shape)} has size 0, so there is no ${op}`);
+    if (out.dtype !== 'int32') throw new DTypeError(`${op}: out has dtype ${out.dtype} (expected int32)`);
+    const o = this.outputPtr(op, out, x.shape.filter((_, d) => d !== axis));
+    if (numel(x.shape) === 0) return;
+    // One lane per output element: the shape with `axis` collapsed to 1, which coalescing drops.
+    const lanes = x.shape.map((n, d) => (d === axis ? 1 : n));
+    if (x.buf.dtype !== 'float32' || !this.describe(lanes, [xo.strides, byteStrides(lanes, 4)])) {
+      this.fallback(op, x.buf.dtype);
+      argReduceAxis(op, this.view(op, 'x', x), axis, this.output(op, out));
+      return;
+    }
+    this.kernels.argReduceF32(ARG_REDUCE_CODES[op], this.desc, xo.ptr, o, x.shape[axis], xo.strides[axis]);
   }
 
   matmul(a: View, b: View, out: BackendBuffer): void {
@@ -223,23 +340,134 @@ export class WasmBackend implements Backend {
   }
 
   gather(x: View, axis: number, index: View, out: BackendBuffer): void {
-    this.fallback('gather', out.dtype);
-    gatherAxis(this.view('gather', 'x', x), axis, this.view('gather', 'index', index), this.output('gather', out));
+    const xo = this.operand('gather', 'x', x);
+    const io = this.operand('gather', 'index', index);
+    checkIndexShape('gather', axis, index, 'x', x.shape, false);
+    const o = this.outputPtr('gather', out, index.shape);
+    if (numel(index.shape) === 0) return;
+    const strides = [io.strides, withoutAxis(xo.strides, axis), byteStrides(index.shape, 4)];
+    if (out.dtype !== 'float32' || x.buf.dtype !== 'float32' || !this.describe(index.shape, strides)) {
+      this.fallback('gather', out.dtype);
+      gatherAxis(this.view('gather', 'x', x), axis, this.view('gather', 'index', index), this.output('gather', out));
+      return;
+    }
+    const bad = this.kernels.gatherF32(this.desc, io.ptr, xo.ptr, o, x.shape[axis], xo.strides[axis]);
+    if (bad >= 0) throw this.indexError('gather', index, bad, axis, x.shape[axis]);
   }
 
   scatterAdd(out: BackendBuffer, outShape: readonly number[], axis: number, index: View, src: View): void {
-    this.fallback('scatterAdd', out.dtype);
-    scatterAddAxis(this.output('scatterAdd', out), outShape, axis, this.view('scatterAdd', 'index', index), this.view('scatterAdd', 'src', src));
+    checkShape('scatterAdd', outShape);
+    const io = this.operand('scatterAdd', 'index', index);
+    const so = this.operand('scatterAdd', 'src', src);
+    checkIndexShape('scatterAdd', axis, index, 'out', outShape, false);
+    checkIndexShape('scatterAdd', axis, index, 'src', src.shape, true);
+    const o = this.outputPtr('scatterAdd', out, outShape);
+    if (numel(index.shape) === 0) return;
+    const outStrides = byteStrides(outShape, 4);
+    const strides = [io.strides, so.strides, withoutAxis(outStrides, axis)];
+    if (out.dtype !== 'float32' || src.buf.dtype !== 'float32' || !this.describe(index.shape, strides)) {
+      this.fallback('scatterAdd', out.dtype);
+      scatterAddAxis(this.output('scatterAdd', out), outShape, axis, this.view('scatterAdd', 'index', index), this.view('scatterAdd', 'src', src));
+      return;
+    }
+    const bad = this.kernels.scatterAddF32(this.desc, io.ptr, so.ptr, o, outShape[axis], outStrides[axis]);
+    if (bad >= 0) throw this.indexError('scatterAdd', index, bad, axis, outShape[axis]);
   }
 
   axpby(alpha: number, x: View, beta: number, y: BackendBuffer): void {
-    this.fallback('axpby', y.dtype);
-    axpbyStrided(alpha, this.view('axpby', 'x', x), beta, this.output('axpby', y));
+    const xo = this.operand('axpby', 'x', x);
+    const yp = this.outputPtr('axpby', y, x.shape);
+    if (y.size !== numel(x.shape))
+      throw new ShapeError(`axpby: y has ${y.size} elements but x ${fmtShape(x.shape)} has ${numel(x.shape)}`);
+    checkAliasing('axpby', y, { x });
+    if (y.size === 0) return;
+    if (y.dtype !== 'float32' || !this.describe(x.shape, [xo.strides, byteStrides(x.shape, 4)])) {
+      this.fallback('axpby', y.dtype);
+      axpbyStrided(alpha, this.view('axpby', 'x', x), beta, this.output('axpby', y));
+      return;
+    }
+    this.kernels.axpbyF32(this.desc, alpha, xo.ptr, xo.dtype, beta, yp);
   }
 
   sumSquares(x: View): number {
-    this.fallback('sumSquares', x.buf.dtype);
-    return sumSquaresStrided(this.view('sumSquares', 'x', x));
+    const xo = this.operand('sumSquares', 'x', x);
+    if (numel(x.shape) === 0) return 0;
+    if (x.buf.dtype !== 'float32' || !this.describe(x.shape, [xo.strides])) {
+      this.fallback('sumSquares', x.buf.dtype);
+      return sumSquaresStrided(this.view('sumSquares', 'x', x));
+    }
+    return this.kernels.sumSquaresF32(this.desc, xo.ptr);
+  }
+
+  /**
+   * Writes the strided-kernel descriptor for walking `shape` with one byte-stride list per
+   * operand, coalesced like the reference's iterator (a rank-0 shape becomes one element). False
+   * when the coalesced rank does not fit the descriptor, and the caller falls back.
+   */
+  private describe(shape: readonly number[], strides: readonly (readonly number[])[]): boolean {
+    const c = coalesce(shape, strides);
+    if (c.shape.length === 0) {
+      c.shape.push(1);
+      for (const s of c.strides) s.push(0);
+    }
+    const rank = c.shape.length;
+    if (rank > this.descMaxRank) return false;
+    const i32 = this.heap('int32');
+    const base = this.desc >> 2;
+    i32[base] = rank;
+    i32.set(c.shape, base + DESC_SHAPE);
+    c.strides.forEach((s, j) => i32.set(s, base + DESC_SHAPE + (j + 1) * this.descMaxRank));
+    return true;
+  }
+
+  /** A view checked to be well formed and inside its live buffer, as the kernels address it. */
+  private operand(op: string, role: string, v: View): Operand {
+    const b = this.own(op, role, v.buf);
+    const bytes = bytesPerElement(b.dtype);
+    const rank = v.shape.length;
+    const strides = new Array<number>(rank);
+    let wellFormed = v.strides.length === rank && Number.isInteger(v.offset);
+    let empty = false;
+    let lo = v.offset;
+    let hi = v.offset;
+    for (let d = 0; d < rank; d++) {
+      const n = v.shape[d];
+      const s = v.strides[d];
+      if (!Number.isInteger(n) || n < 0 || !Number.isInteger(s)) wellFormed = false;
+      if (n === 0) empty = true;
+      const reach = (n - 1) * s;
+      if (reach < 0) lo += reach;
+      else hi += reach;
+      strides[d] = s * bytes;
+    }
+    if (!wellFormed)
+      throw new ShapeError(
+        `${op}: ${role} view (shape ${fmtShape(v.shape)}, strides ${fmtShape(v.strides)}, offset ${v.offset}) is malformed ` +
+          `(expected one integer stride per non-negative integer dimension, and an integer offset)`,
+      );
+    if (!empty && (lo < 0 || hi >= b.size))
+      throw new ShapeError(`${op}: ${role} view ${fmtShape(v.shape)} reaches elements ${lo} to ${hi}, outside its buffer of ${b.size}`);
+    return { ptr: b.ptr + v.offset * bytes, strides, dtype: DTYPE_CODES[b.dtype] };
+  }
+
+  /** The byte address of an output buffer, checked to hold a contiguous tensor of `shape`. */
+  private outputPtr(op: string, out: BackendBuffer, shape: readonly number[]): number {
+    const b = this.own(op, 'out', out);
+    if (b.size < numel(shape))
+      throw new ShapeError(`${op}: out has ${b.size} elements, too few for shape ${fmtShape(shape)} (${numel(shape)})`);
+    return b.ptr;
+  }
+
+  /** The reference's error for an out-of-range index (src/backend/js/gather.ts), at row-major position `flat`. */
+  private indexError(op: string, index: View, flat: number, axis: number, len: number): ConfigError {
+    const at = unravel(flat, index.shape);
+    const i = this.view(op, 'index', index);
+    const value = i.data[at.reduce((p, k, d) => p + k * index.strides[d], i.offset)];
+    const valid = len === 0 ? `axis ${axis} is empty, so no index is valid` : `valid indices are 0 to ${len - 1}`;
+    return new ConfigError(
+      `${op}: index ${value} at position ${fmtShape(at)} is out of range for axis ${axis} of size ${len} ` +
+        `(${valid}; negative indices are not wrapped)`,
+    );
   }
 
   private fallback(kernel: string, dtype: DType): void {
@@ -278,4 +506,69 @@ export class WasmBackend implements Backend {
     const first = b.ptr / bytesPerElement(b.dtype);
     return this.heap(b.dtype).subarray(first, first + b.size);
   }
+}
+
+/** Row-major strides of `shape` in bytes, for elements of `bytes` bytes. */
+function byteStrides(shape: readonly number[], bytes: number): number[] {
+  return contiguousStrides(shape).map((s) => s * bytes);
+}
+
+function sameShapes(op: string, views: Record<string, View>): void {
+  let first: readonly number[] | null = null;
+  let same = true;
+  for (const role in views) {
+    const shape = views[role].shape;
+    if (first === null) first = shape;
+    else if (shape.length !== first.length || shape.some((n, d) => n !== first![d])) same = false;
+  }
+  if (!same)
+    throw new ShapeError(
+      `${op}: operand shapes differ (${Object.entries(views).map(([k, v]) => `${k} ${fmtShape(v.shape)}`).join(', ')}); ` +
+        `the caller must broadcast them to one shape first`,
+    );
+}
+
+/**
+ * As the reference: an elementwise kernel may write into an input only when that input is laid
+ * out exactly like the output (contiguous from element 0), so element i is read before it is
+ * overwritten.
+ */
+function checkAliasing(op: string, out: BackendBuffer, inputs: Record<string, View>): void {
+  for (const role in inputs) {
+    const v = inputs[role];
+    if (v.buf !== out || numel(v.shape) === 0) continue;
+    const strides = contiguousStrides(v.shape);
+    if (v.offset !== 0 || v.shape.some((n, d) => n > 1 && v.strides[d] !== strides[d]))
+      throw new ConfigError(
+        `${op}: out is the buffer of input ${role}, whose view (strides ${fmtShape(v.strides)}, offset ${v.offset}) ` +
+          `is not contiguous from element 0; in-place updates need a contiguous input, so write to a new buffer`,
+      );
+  }
+}
+
+function checkAxis(op: string, axis: number, rank: number): void {
+  if (!Number.isInteger(axis) || axis < 0 || axis >= rank)
+    throw new ConfigError(
+      `${op}: axis ${axis} is out of range for rank ${rank} (expected an integer in [0, ${rank - 1}])`,
+    );
+}
+
+/** The rules of torch.gather/scatter_add, as the reference checks them (src/backend/js/js-backend.ts). */
+function checkIndexShape(
+  op: string,
+  axis: number,
+  index: View,
+  name: string,
+  shape: readonly number[],
+  withAxis: boolean,
+): void {
+  if (index.buf.dtype !== 'int32') throw new DTypeError(`${op}: index has dtype ${index.buf.dtype} (expected int32)`);
+  checkAxis(op, axis, shape.length);
+  const fits = index.shape.every((n, d) => n <= shape[d] || (d === axis && !withAxis));
+  if (index.shape.length !== shape.length || !fits)
+    throw new ShapeError(
+      `${op}: index ${fmtShape(index.shape)} does not fit ${name} ${fmtShape(shape)} for axis ${axis} ` +
+        `(expected the same rank, and index no larger than ${name} in every dimension` +
+        `${withAxis ? '' : ' but the axis'})`,
+    );
 }

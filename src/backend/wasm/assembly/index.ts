@@ -1,7 +1,12 @@
 // The WebAssembly kernels, compiled by tools/build-wasm.mjs. Pointers are byte offsets into the
-// shared memory that the JavaScript side owns and allocates; strides are in elements.
+// shared memory that the JavaScript side owns and allocates; strides are in elements for matmul
+// and in bytes in the descriptors of the strided kernels (see strided.ts).
 export { gemmF32, gemmScratchBytes } from './matmul';
 export { peakF32 } from './peak';
+export { descBytes, descMaxRank } from './strided';
+export { axpbyF32, binaryF32, copyStrided, sumSquaresF32, unaryF32, whereF32 } from './elementwise';
+export { argReduceF32, reduceF32 } from './reduce';
+export { gatherF32, scatterAddF32 } from './gather';
 
 /** First byte after the module's static data: the JavaScript allocator starts above it. */
 export function heapBase(): usize {
