@@ -52,3 +52,4 @@ export { softmax, logSoftmax } from './ops/softmax.js';
 export type { TensorLike } from './ops/scalar.js';
 export * as nn from './nn/index.js';
 export * as keras from './nn/keras-namespace.js';
+export * as init from './nn/init/index.js';

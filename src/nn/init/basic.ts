@@ -1,6 +1,6 @@
 import { noGrad } from '../../autograd/grad-mode.js';
-import { ConfigError } from '../../core/errors.js';
-import { type Generator, defaultGenerator } from '../../core/random.js';
+import { ConfigError, DTypeError } from '../../core/errors.js';
+import { Generator, defaultGenerator } from '../../core/random.js';
 import { copy_, fill_ } from '../../ops/inplace.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/create.js';
@@ -10,11 +10,18 @@ import type { Tensor } from '../../tensor/tensor.js';
 export interface InitOptions {
   /** The generator to draw from (default: the seeded global one, see `manualSeed`). */
   generator?: Generator;
+  /** Draw from a new `Generator(seed)` instead (0 is a seed like any other). */
+  seed?: number;
 }
 
 /** Writes `n` values from `draw` into `t` in place, without recording gradients. */
-export function fillWith_(t: Tensor, draw: (g: Generator) => number, options?: InitOptions): Tensor {
-  const g = options?.generator ?? defaultGenerator();
+export function fillWith_(t: Tensor, draw: (g: Generator) => number, options?: InitOptions, op = 'fillWith_'): Tensor {
+  if (t.dtype === 'int32') throw new DTypeError(`${op}: expected a floating-point tensor (got int32)`);
+  if (t.size === 0) {
+    console.warn(`${op}: initializing a zero-element tensor is a no-op`);
+    return t;
+  }
+  const g = options?.seed !== undefined ? new Generator(options.seed) : (options?.generator ?? defaultGenerator());
   const values = new Float64Array(t.size);
   for (let i = 0; i < values.length; i++) values[i] = draw(g);
   noGrad(() => tidy(() => void copy_(t, tensor(values, t.shape, { dtype: t.dtype }))));
@@ -25,13 +32,13 @@ export function fillWith_(t: Tensor, draw: (g: Generator) => number, options?: I
 export function uniform_(t: Tensor, a = 0, b = 1, options?: InitOptions): Tensor {
   if (!(a <= b)) throw new ConfigError(`uniform_: expected a ≤ b (got a=${a}, b=${b})`);
   const width = b - a;
-  return fillWith_(t, (g) => a + width * (t.dtype === 'float64' ? g.nextFloat64() : g.nextFloat32()), options);
+  return fillWith_(t, (g) => a + width * (t.dtype === 'float64' ? g.nextFloat64() : g.nextFloat32()), options, 'uniform_');
 }
 
 /** Fills `t` in place with samples of N(mean, std²), as `torch.nn.init.normal_`. */
 export function normal_(t: Tensor, mean = 0, std = 1, options?: InitOptions): Tensor {
   if (!(std >= 0)) throw new ConfigError(`normal_: std must be ≥ 0 (got ${std})`);
-  return fillWith_(t, (g) => mean + std * g.nextNormal(), options);
+  return fillWith_(t, (g) => mean + std * g.nextNormal(), options, 'normal_');
 }
 
 /** Fills `t` with `value` in place. */

@@ -29,6 +29,7 @@ export {
   type InitializerName,
   type InitializerSpec,
   type SeedOptions,
+  type ConstantOptions,
   type RandomNormalOptions,
   type RandomUniformOptions,
   type VarianceScalingMode,

@@ -95,8 +95,14 @@ export function ones(): Initializer {
   return withValues(init, (t) => writeValues_(t, new Float64Array(t.size).fill(1)));
 }
 
-/** Every entry `value` (default 0, as Keras). Keras: `Constant(value)`. Works for every dtype. */
-export function constant(options?: { value?: number }): Initializer {
+/** Options of {@link constant}. */
+export interface ConstantOptions {
+  /** The value of every entry (default 0, as Keras). */
+  value?: number;
+}
+
+/** Every entry `value` (default 0). Keras: `Constant(value)`. Works for every dtype. */
+export function constant(options?: ConstantOptions): Initializer {
   const value = options?.value ?? 0;
   checkNumber('constant', 'value', value);
   const init = makeInitializer('constant', { value }, null);
@@ -132,7 +138,8 @@ export function randomNormal(options?: RandomNormalOptions): Initializer {
   checkNumber(op, 'stddev', stddev);
   if (stddev < 0) throw new ConfigError(`${op}: stddev must be ≥ 0 (got ${stddev})`);
   checkSeed(op, options?.seed);
-  return makeInitializer(op, { mean, stddev, seed: options?.seed ?? null }, (t, g) => void normal_(t, mean, stddev, { generator: g }), options?.seed);
+  const fill = (t: Tensor, g: Generator): void => void normal_(t, mean, stddev, { generator: g });
+  return makeInitializer(op, { mean, stddev, seed: options?.seed ?? null }, fill, options?.seed);
 }
 
 /** Options of {@link randomUniform}. */
@@ -180,14 +187,23 @@ export function truncatedNormal(options?: RandomNormalOptions): Initializer {
   checkNumber(op, 'stddev', stddev);
   if (!(stddev > 0)) throw new ConfigError(`${op}: stddev must be > 0 (got ${stddev})`);
   checkSeed(op, options?.seed);
-  return makeInitializer(op, { mean, stddev, seed: options?.seed ?? null }, (t, g) => fillTruncated(t, g, mean, stddev), options?.seed);
+  const fill = (t: Tensor, g: Generator): void => fillTruncated(t, g, mean, stddev);
+  return makeInitializer(op, { mean, stddev, seed: options?.seed ?? null }, fill, options?.seed);
 }
 
 /**
  * Which fans {@link varianceScaling} divides the scale by: fanIn, fanOut, their mean (fanAvg) or
  * their geometric mean √(fanIn·fanOut) (fanGeoAvg, from JAX). Keras' snake_case names work too.
  */
-export type VarianceScalingMode = 'fanIn' | 'fanOut' | 'fanAvg' | 'fanGeoAvg' | 'fan_in' | 'fan_out' | 'fan_avg' | 'fan_geo_avg';
+export type VarianceScalingMode =
+  | 'fanIn'
+  | 'fanOut'
+  | 'fanAvg'
+  | 'fanGeoAvg'
+  | 'fan_in'
+  | 'fan_out'
+  | 'fan_avg'
+  | 'fan_geo_avg';
 
 /**
  * The distribution of {@link varianceScaling}: `truncatedNormal` (cut at ±2 std, corrected so the
@@ -255,8 +271,7 @@ function varianceScalingImpl(
   checkSeed(op, options?.seed);
   const fill = (t: Tensor, g: Generator): void => {
     const { fanIn, fanOut } = layerFans(t.shape);
-    const fan =
-      mode === 'fanIn' ? fanIn : mode === 'fanOut' ? fanOut : mode === 'fanAvg' ? (fanIn + fanOut) / 2 : Math.sqrt(fanIn * fanOut);
+    const fan = { fanIn, fanOut, fanAvg: (fanIn + fanOut) / 2, fanGeoAvg: Math.sqrt(fanIn * fanOut) }[mode];
     const variance = scale / Math.max(1, fan);
     if (distribution === 'truncatedNormal') fillTruncated(t, g, 0, Math.sqrt(variance) / TRUNCATED_STD);
     else if (distribution === 'untruncatedNormal') normal_(t, 0, Math.sqrt(variance), { generator: g });
@@ -267,6 +282,17 @@ function varianceScalingImpl(
   };
   const fullConfig = { scale, mode, distribution, seed: options?.seed ?? null };
   return makeInitializer(name, name === 'varianceScaling' ? fullConfig : config, fill, options?.seed);
+}
+
+/** A Keras-named variance-scaling initializer: its config is just the seed, as in Keras. */
+function named(
+  name: string,
+  scale: number,
+  mode: VarianceScalingMode,
+  distribution: VarianceScalingDistribution,
+  options: SeedOptions | undefined,
+): Initializer {
+  return varianceScalingImpl(name, { seed: options?.seed ?? null }, { scale, mode, distribution, seed: options?.seed });
 }
 
 /**
@@ -284,7 +310,7 @@ export function varianceScaling(options?: VarianceScalingOptions): Initializer {
 
 /** Glorot uniform: U(±√(6/(fanIn+fanOut))). Keras `GlorotUniform`; PyTorch `xavierUniform_`. */
 export function glorotUniform(options?: SeedOptions): Initializer {
-  return varianceScalingImpl('glorotUniform', { seed: options?.seed ?? null }, { scale: 1, mode: 'fanAvg', distribution: 'uniform', seed: options?.seed });
+  return named('glorotUniform', 1, 'fanAvg', 'uniform', options);
 }
 
 /**
@@ -292,12 +318,12 @@ export function glorotUniform(options?: SeedOptions): Initializer {
  * Keras `GlorotNormal`. (PyTorch's `xavierNormal_` is not truncated.)
  */
 export function glorotNormal(options?: SeedOptions): Initializer {
-  return varianceScalingImpl('glorotNormal', { seed: options?.seed ?? null }, { scale: 1, mode: 'fanAvg', distribution: 'truncatedNormal', seed: options?.seed });
+  return named('glorotNormal', 1, 'fanAvg', 'truncatedNormal', options);
 }
 
 /** He uniform: U(±√(6/fanIn)). Keras `HeUniform`; PyTorch `kaimingUniform_(w, { nonlinearity: 'relu' })`. */
 export function heUniform(options?: SeedOptions): Initializer {
-  return varianceScalingImpl('heUniform', { seed: options?.seed ?? null }, { scale: 2, mode: 'fanIn', distribution: 'uniform', seed: options?.seed });
+  return named('heUniform', 2, 'fanIn', 'uniform', options);
 }
 
 /**
@@ -305,17 +331,17 @@ export function heUniform(options?: SeedOptions): Initializer {
  * (PyTorch's `kaimingNormal_` is not truncated.)
  */
 export function heNormal(options?: SeedOptions): Initializer {
-  return varianceScalingImpl('heNormal', { seed: options?.seed ?? null }, { scale: 2, mode: 'fanIn', distribution: 'truncatedNormal', seed: options?.seed });
+  return named('heNormal', 2, 'fanIn', 'truncatedNormal', options);
 }
 
 /** LeCun uniform: U(±√(3/fanIn)). Keras `LecunUniform`. */
 export function lecunUniform(options?: SeedOptions): Initializer {
-  return varianceScalingImpl('lecunUniform', { seed: options?.seed ?? null }, { scale: 1, mode: 'fanIn', distribution: 'uniform', seed: options?.seed });
+  return named('lecunUniform', 1, 'fanIn', 'uniform', options);
 }
 
 /** LeCun normal, truncated: std √(1/fanIn) after truncation at ±2σ. Keras `LecunNormal`. */
 export function lecunNormal(options?: SeedOptions): Initializer {
-  return varianceScalingImpl('lecunNormal', { seed: options?.seed ?? null }, { scale: 1, mode: 'fanIn', distribution: 'truncatedNormal', seed: options?.seed });
+  return named('lecunNormal', 1, 'fanIn', 'truncatedNormal', options);
 }
 
 /** Options of {@link orthogonal}. */
@@ -335,7 +361,8 @@ export function orthogonal(options?: OrthogonalInitOptions): Initializer {
   const gain = options?.gain ?? 1;
   checkNumber(op, 'gain', gain);
   checkSeed(op, options?.seed);
-  const init = makeInitializer(op, { gain, seed: options?.seed ?? null }, (t, g) => void orthogonal_(t, { gain, generator: g }), options?.seed);
+  const fill = (t: Tensor, g: Generator): void => void orthogonal_(t, { gain, generator: g });
+  const init = makeInitializer(op, { gain, seed: options?.seed ?? null }, fill, options?.seed);
   return withShapeCheck(init, (shape) => {
     if (shape.length < 2)
       throw new ShapeError(`orthogonal: the tensor to initialize must be at least two-dimensional (got shape ${fmtShape(shape)})`);
@@ -436,7 +463,7 @@ type Factory = (config: Record<string, unknown>) => Initializer;
 const REGISTRY: Record<string, { keys: readonly string[]; make: Factory }> = {
   zeros: { keys: [], make: () => zeros() },
   ones: { keys: [], make: () => ones() },
-  constant: { keys: ['value'], make: (c) => constant(c as { value?: number }) },
+  constant: { keys: ['value'], make: (c) => constant(c as ConstantOptions) },
   randomnormal: { keys: ['mean', 'stddev', 'seed'], make: (c) => randomNormal(c as RandomNormalOptions) },
   randomuniform: { keys: ['minval', 'maxval', 'seed'], make: (c) => randomUniform(c as RandomUniformOptions) },
   truncatednormal: { keys: ['mean', 'stddev', 'seed'], make: (c) => truncatedNormal(c as RandomNormalOptions) },
@@ -472,10 +499,10 @@ export function getInitializer(spec: InitializerSpec): Initializer {
   const config: Record<string, unknown> = {};
   if (typeof spec === 'object' && spec.config !== undefined) {
     for (const [key, value] of Object.entries(spec.config)) {
-      if (!entry.keys.includes(key))
-        throw new ConfigError(
-          `getInitializer: '${String(name)}' has no option '${key}' (its options: ${entry.keys.length > 0 ? entry.keys.join(', ') : 'none'})`,
-        );
+      if (!entry.keys.includes(key)) {
+        const known = entry.keys.length > 0 ? entry.keys.join(', ') : 'none';
+        throw new ConfigError(`getInitializer: '${String(name)}' has no option '${key}' (its options: ${known})`);
+      }
       if (value !== null) config[key] = value; // a null seed means unseeded
     }
   }
