@@ -12,6 +12,7 @@ export interface KernelExports {
     scratch: number,
   ): void;
   peakF32(iters: number, seed: number): number;
+  peakMaddF32(iters: number, seed: number): number;
 
   // Strided kernels (assembly/strided.ts): `desc` is a descriptor of descBytes() bytes that the
   // caller filled with the coalesced shape and each operand's byte strides; dtypes are codes
