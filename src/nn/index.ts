@@ -12,6 +12,7 @@ export { LayerNorm, BatchNorm, BatchNorm1d, BatchNorm2d, type LayerNormLayerOpti
 export { Conv1d, Conv2d, type ConvOptions, type Conv1dLayerOptions, type Conv2dLayerOptions } from './conv.js';
 export { MaxPool2d, AvgPool2d, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from './pooling.js';
 export { Sequential } from './sequential.js';
+export { enableFiniteChecks } from './checks.js';
 export { RNN, LSTM, GRU, RNNBase, type RNNOptions, type RecurrentOptions } from './recurrent.js';
 export {
   RNNCell,
