@@ -80,7 +80,7 @@ export function backward(root: Tensor, gradient?: Tensor, options?: BackwardOpti
 }
 
 function onesLike(t: Tensor): Tensor {
-  const o = Tensor.empty(t.backend, t.shape, t.dtype);
+  const o = Tensor.empty(t.backend, t.shape, t.dtype, false);
   t.backend.fill(o.buf, 1);
   return o;
 }

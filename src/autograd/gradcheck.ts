@@ -44,7 +44,7 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
       if (!out.requiresGrad) break; // no input reaches the output: the Jacobian is zero
       const onehot = new Float64Array(nOut);
       onehot[j] = 1;
-      const seed = Tensor.empty(out.backend, out.shape, out.dtype);
+      const seed = Tensor.empty(out.backend, out.shape, out.dtype, false);
       out.backend.write(seed.buf, onehot);
       backward(out, seed, { retainGraph: true });
       inputs.forEach((x, i) => {

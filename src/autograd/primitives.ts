@@ -123,7 +123,7 @@ function binaryForward(op: BinaryOp, dtypeRule: (a: DType, b: DType) => DType) {
   return (inputs: readonly Tensor[]): Tensor => {
     const [a, b] = inputs;
     const shape = broadcastShapes(op, a.shape, b.shape);
-    const out = Tensor.empty(a.backend, shape, dtypeRule(a.dtype, b.dtype));
+    const out = Tensor.empty(a.backend, shape, dtypeRule(a.dtype, b.dtype), false);
     if (out.size > 0) a.backend.binary(op, broadcastView(a, shape), broadcastView(b, shape), out.buf);
     return out;
   };
@@ -132,7 +132,7 @@ function binaryForward(op: BinaryOp, dtypeRule: (a: DType, b: DType) => DType) {
 function unaryForward(op: UnaryOp, keepsInt: boolean, toParams: (p: never) => UnaryParams | undefined = () => undefined) {
   return (inputs: readonly Tensor[], params: unknown): Tensor => {
     const [x] = inputs;
-    const out = Tensor.empty(x.backend, x.shape, keepsInt ? x.dtype : floatOf(x.dtype));
+    const out = Tensor.empty(x.backend, x.shape, keepsInt ? x.dtype : floatOf(x.dtype), false);
     if (out.size > 0) x.backend.unary(op, x, out.buf, toParams(params as never));
     return out;
   };
@@ -154,7 +154,7 @@ function reduceForward(op: ReduceOp) {
       for (const a of p.axes)
         if (x.shape[a] === 0)
           throw new ShapeError(`${op}: cannot reduce over axis ${a} of size 0 (shape ${fmtShape(x.shape)}); the ${op} of nothing is undefined`);
-    const out = Tensor.empty(x.backend, shape, x.dtype);
+    const out = Tensor.empty(x.backend, shape, x.dtype, false);
     if (out.size === 0) return out;
     if (p.axes.length === 0) x.backend.copy(x, { buf: out.buf, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 });
     else x.backend.reduce(op, x, p.axes, out.buf);
@@ -208,7 +208,7 @@ function matmulOperand(t: Tensor, batch: readonly number[], temps: Tensor[]): Vi
   }
   const B = numel(batch);
   if (!ok) {
-    const copy = Tensor.empty(t.backend, full, t.dtype);
+    const copy = Tensor.empty(t.backend, full, t.dtype, false);
     t.backend.copy(bview, copy);
     temps.push(copy);
     return { buf: copy.buf, shape: [B, rows, cols], strides: [rows * cols, cols, 1], offset: 0 };
@@ -229,7 +229,7 @@ function matmulForward(inputs: readonly Tensor[]): Tensor {
         `(a.shape[${a.ndim - 1}] must equal b.shape[${b.ndim - 2}])`,
     );
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const out = Tensor.empty(a.backend, [...batch, M, N], promoteTypes(a.dtype, b.dtype));
+  const out = Tensor.empty(a.backend, [...batch, M, N], promoteTypes(a.dtype, b.dtype), false);
   if (out.size === 0) return out;
   const temps: Tensor[] = [];
   let av = matmulOperand(a, batch, temps);
@@ -240,7 +240,7 @@ function matmulForward(inputs: readonly Tensor[]): Tensor {
     [bv, b],
   ] as const) {
     if (t.dtype === out.dtype) continue;
-    const c = Tensor.empty(t.backend, v.shape, out.dtype);
+    const c = Tensor.empty(t.backend, v.shape, out.dtype, false);
     t.backend.copy(v, c);
     temps.push(c);
     if (t === a) av = c;
@@ -338,7 +338,7 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
     name: 'WhereBackward',
     forward: ([c, a, b]) => {
       const shape = broadcastShapes('where', c.shape, a.shape, b.shape);
-      const out = Tensor.empty(a.backend, shape, promoteTypes(a.dtype, b.dtype));
+      const out = Tensor.empty(a.backend, shape, promoteTypes(a.dtype, b.dtype), false);
       if (out.size > 0) a.backend.where(broadcastView(c, shape), broadcastView(a, shape), broadcastView(b, shape), out.buf);
       return out;
     },
@@ -463,7 +463,7 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
   cast: {
     name: 'CastBackward',
     forward: ([x], p) => {
-      const out = Tensor.empty(x.backend, x.shape, p.dtype);
+      const out = Tensor.empty(x.backend, x.shape, p.dtype, false);
       if (out.size > 0) x.backend.copy(x, out);
       return out;
     },
@@ -550,7 +550,7 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
   contiguous: {
     name: 'CloneBackward',
     forward: ([x]) => {
-      const out = Tensor.empty(x.backend, x.shape, x.dtype);
+      const out = Tensor.empty(x.backend, x.shape, x.dtype, false);
       if (out.size > 0) x.backend.copy(x, out);
       return out;
     },
@@ -571,7 +571,7 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
         shape[p.axis] += t.shape[p.axis];
         dtype = promoteTypes(dtype, t.dtype);
       }
-      const out = Tensor.empty(first.backend, shape, dtype);
+      const out = Tensor.empty(first.backend, shape, dtype, false);
       let at = 0;
       for (const t of inputs) {
         const len = t.shape[p.axis];
@@ -603,7 +603,7 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
         throw new ShapeError(
           `gather: index ${fmtShape(index.shape)} must have the rank of the input ${fmtShape(x.shape)} and no larger size in any dimension but axis ${p.axis}`,
         );
-      const out = Tensor.empty(x.backend, index.shape, x.dtype);
+      const out = Tensor.empty(x.backend, index.shape, x.dtype, false);
       if (out.size > 0) x.backend.gather(x, p.axis, index, out.buf);
       return out;
     },
@@ -620,7 +620,7 @@ function argForward(op: 'argmax' | 'argmin') {
   return ([x]: readonly Tensor[], p: { axis: number; keepDims: boolean }): Tensor => {
     if (x.shape[p.axis] === 0) throw new ShapeError(`${op}: cannot reduce over axis ${p.axis} of size 0 (shape ${fmtShape(x.shape)})`);
     const shape = p.keepDims ? x.shape.map((d, i) => (i === p.axis ? 1 : d)) : x.shape.filter((_, i) => i !== p.axis);
-    const out = Tensor.empty(x.backend, shape, 'int32');
+    const out = Tensor.empty(x.backend, shape, 'int32', false);
     if (out.size > 0) x.backend.argReduce(op, x, p.axis, out.buf);
     return out;
   };

@@ -74,8 +74,11 @@ export interface Backend {
   /** `'js'` or `'wasm'`. */
   readonly name: string;
 
-  /** A new zero-filled buffer. */
-  alloc(dtype: DType, size: number): BackendBuffer;
+  /**
+   * A new buffer, zero-filled unless `zero` is false (for outputs a kernel will overwrite
+   * entirely: zeroing them would be wasted memory traffic).
+   */
+  alloc(dtype: DType, size: number, zero?: boolean): BackendBuffer;
   /** Releases a buffer; using it afterwards (a second free included) is an error. */
   free(buf: BackendBuffer): void;
   /** A copy of `length` elements from `start` (default: all of it). */

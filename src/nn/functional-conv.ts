@@ -191,7 +191,7 @@ function padAxis(x: Tensor, axis: number, before: number, after: number, mode: P
 
 /** A 1-D int32 tensor holding `values`, on `like`'s backend (which need not be the current one). */
 function indexOn(like: Tensor, values: Int32Array): Tensor {
-  const t = Tensor.empty(like.backend, [values.length], 'int32');
+  const t = Tensor.empty(like.backend, [values.length], 'int32', false);
   if (values.length > 0) like.backend.write(t.buf, values);
   return t;
 }

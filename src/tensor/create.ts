@@ -26,7 +26,7 @@ function finish(t: Tensor, options: CreateOptions | undefined): Tensor {
 
 function fromValues(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
   const backend = getBackend();
-  const t = Tensor.empty(backend, shape, dtype);
+  const t = Tensor.empty(backend, shape, dtype, values.length === 0);
   if (values.length > 0) backend.write(t.buf, values);
   return t;
 }
@@ -95,7 +95,7 @@ export function tensor(
 export function full(shape: readonly number[], value: number, options?: CreateOptions): Tensor {
   checkShape('full', shape);
   const backend = getBackend();
-  const t = Tensor.empty(backend, shape, options?.dtype ?? 'float32');
+  const t = Tensor.empty(backend, shape, options?.dtype ?? 'float32', value === 0);
   if (value !== 0 && t.size > 0) backend.fill(t.buf, value);
   return finish(t, options);
 }

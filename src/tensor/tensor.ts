@@ -49,9 +49,12 @@ export class Tensor implements View, Disposable {
     track(this);
   }
 
-  /** @internal A new contiguous tensor over a fresh zero-filled buffer. */
-  static empty(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
-    const storage = new Storage(backend, backend.alloc(dtype, numel(shape)));
+  /**
+   * @internal A new contiguous tensor over a fresh buffer: zero-filled, or with `zero` false
+   * left as it is, for outputs that a kernel overwrites entirely.
+   */
+  static empty(backend: Backend, shape: readonly number[], dtype: DType, zero = true): Tensor {
+    const storage = new Storage(backend, backend.alloc(dtype, numel(shape), zero));
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 
@@ -166,7 +169,7 @@ export class Tensor implements View, Disposable {
     this.assertLive('toTypedArray');
     const n = this.size;
     if (this.isContiguous()) return this.backend.read(this.buf, this.offset, n);
-    const tmp = Tensor.empty(this.backend, this.shape, this.dtype);
+    const tmp = Tensor.empty(this.backend, this.shape, this.dtype, false);
     this.backend.copy(this, tmp);
     const out = this.backend.read(tmp.buf, 0, n);
     tmp.dispose();

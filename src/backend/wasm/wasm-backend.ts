@@ -138,7 +138,7 @@ export class WasmBackend implements Backend {
     return { inUseBytes: this.allocator.inUse, reservedBytes: this.allocator.reserved, memoryBytes: this.memory.buffer.byteLength };
   }
 
-  alloc(dtype: DType, size: number): WasmBuffer {
+  alloc(dtype: DType, size: number, zero = true): WasmBuffer {
     if (!Number.isInteger(size) || size < 0) throw new ConfigError(`alloc: size ${size} is invalid (expected a non-negative integer)`);
     const bytes = Math.max(1, size) * bytesPerElement(dtype);
     let ptr: number;
@@ -150,7 +150,7 @@ export class WasmBackend implements Backend {
       );
     }
     const buf = new WasmBuffer(dtype, size, ptr);
-    this.heap(dtype).fill(0, ptr / bytesPerElement(dtype), ptr / bytesPerElement(dtype) + size);
+    if (zero) this.heap(dtype).fill(0, ptr / bytesPerElement(dtype), ptr / bytesPerElement(dtype) + size);
     return buf;
   }
 
