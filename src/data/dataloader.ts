@@ -66,9 +66,11 @@ export class DataLoader implements Iterable<Tensor[]> {
       throw new ConfigError(`DataLoader: batchSize must be a positive integer (got ${batchSize})`);
     if (!Number.isInteger(dataset.length) || dataset.length < 0)
       throw new ConfigError(`DataLoader: dataset.length must be a non-negative integer (got ${dataset.length})`);
+    this.shuffle = options?.shuffle ?? false;
+    if (this.shuffle && dataset.length === 0)
+      throw new ConfigError('DataLoader: cannot shuffle an empty dataset (dataset.length is 0), as PyTorch\'s RandomSampler refuses too');
     this.dataset = dataset;
     this.batchSize = batchSize;
-    this.shuffle = options?.shuffle ?? false;
     this.dropLast = options?.dropLast ?? false;
     this.generator = options?.generator;
   }

@@ -3,9 +3,10 @@
  * magic number — two zero bytes, a type code, the number of dimensions — then one big-endian
  * uint32 per dimension, then the elements in row-major order, big-endian.
  *
- * This file is browser-safe (bytes in, arrays out); reading files lives in `node-files.ts`.
+ * `readIdx` is browser-safe (bytes in, arrays out); `readIdxFile` needs Node (see `node-files.ts`).
  */
-import { DataFormatError } from './errors.js';
+import { DataFormatError, DatasetNotFoundError } from './errors.js';
+import { gunzip, isGzip, readFileBytes } from './node-files.js';
 
 /** Element types of IDX files, by the name of the typed array that holds them. */
 export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -54,6 +55,33 @@ const hex = (v: number, digits: number): string => `0x${v.toString(16).toUpperCa
  */
 export function readIdx(bytes: Uint8Array): IdxArray {
   return decodeIdx(bytes, 'readIdx');
+}
+
+/**
+ * Reads and decodes an IDX file (Node only). Gzip-compressed files (`.gz`, recognized by their
+ * first two bytes 0x1F 0x8B rather than by the name) are decompressed transparently. Errors name
+ * the file: {@link DatasetNotFoundError} when it does not exist, {@link DataFormatError} when
+ * its bytes are not valid IDX (or not valid gzip).
+ *
+ * @example const images = await readIdxFile('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz');
+ */
+export async function readIdxFile(path: string): Promise<IdxArray> {
+  const where = `readIdxFile('${path}')`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFileBytes(path, 'readIdxFile');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw new DatasetNotFoundError(`${where}: no such file`);
+    throw e;
+  }
+  if (isGzip(bytes)) {
+    try {
+      bytes = await gunzip(bytes, 'readIdxFile');
+    } catch (e) {
+      throw new DataFormatError(`${where}: the file starts like gzip but does not decompress (${(e as Error).message}); is it truncated?`);
+    }
+  }
+  return decodeIdx(bytes, where);
 }
 
 /** @internal `readIdx` with the error prefix given (readIdxFile names the file). */

@@ -57,7 +57,7 @@ interface NodeWorker {
   terminate(): Promise<number>;
 }
 interface WorkerThreadsModule {
-  Worker: new (src: string, opts: { eval: boolean; workerData: unknown }) => NodeWorker;
+  Worker: new (src: string, opts: { eval: boolean; execArgv: string[]; workerData: unknown }) => NodeWorker;
 }
 interface OsModule {
   availableParallelism?: () => number;
@@ -99,7 +99,8 @@ export class ThreadPool {
       const scratch = alloc(scratchBytes);
       this.refresh();
       this.i32.fill(0, control >> 2, (control + 32) >> 2);
-      const worker = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, names } });
+      // execArgv: [] so flags of the parent (e.g. --input-type=module) do not change how the source runs.
+      const worker = new wt.Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module, memory, control, names } });
       worker.unref(); // an idle pool never keeps the process alive
       this.lanes.push({ worker, control, scratch, seq: 0 });
     }
