@@ -53,3 +53,57 @@ export type { TensorLike } from './ops/scalar.js';
 export * as nn from './nn/index.js';
 export * as keras from './nn/keras-namespace.js';
 export * as init from './nn/init/index.js';
+export * from './data/index.js';
+import './train/methods.js';
+export {
+  compile,
+  fit,
+  evaluate,
+  predict,
+  type CompileOptions,
+  type FitOptions,
+  type History,
+  type EvaluateOptions,
+  type LossName,
+  type LossFn,
+  type TrainableOptimizer,
+} from './train/fit.js';
+export {
+  Callback,
+  EarlyStopping,
+  TerminateOnNaN,
+  LearningRateScheduler,
+  ReduceLROnPlateau,
+  ModelCheckpoint,
+  MetricsLogger,
+  type TrainContext,
+  type EarlyStoppingOptions,
+  type ReduceLROnPlateauOptions,
+  type ModelCheckpointOptions,
+} from './train/callbacks.js';
+export {
+  serializeSafetensors,
+  parseSafetensors,
+  decodeSafetensors,
+  parseSafetensorsHeader,
+  SafetensorsError,
+  type SafetensorsDType,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type SafetensorsContents,
+  type NamedTensors,
+} from './train/safetensors.js';
+export {
+  saveModel,
+  loadModel,
+  saveCheckpoint,
+  loadCheckpoint,
+  serializeCheckpoint,
+  restoreCheckpoint,
+  type Stateful,
+  type SaveModelOptions,
+  type LoadModelOptions,
+  type CheckpointState,
+  type CheckpointTargets,
+  type CheckpointInfo,
+} from './train/checkpoint.js';
