@@ -112,7 +112,7 @@ const transposeLast = (t: Tensor): Tensor => {
 /** A 0-d tensor holding `value`, with `like`'s dtype and backend. */
 export function scalarLike(value: number, like: Tensor, dtype: DType = like.dtype): Tensor {
   const t = Tensor.empty(like.backend, [], dtype);
-  if (value !== 0) like.backend.fill(t.buf, value);
+  if (!Object.is(value, 0)) like.backend.fill(t.buf, value); // −0 must be written: it is not +0
   return t;
 }
 

@@ -1,0 +1,155 @@
+import { noGrad } from '../autograd/grad-mode.js';
+import { ConfigError } from '../core/errors.js';
+import { mul } from '../ops/elementwise.js';
+import { mul_ } from '../ops/inplace.js';
+import { sum } from '../ops/reduce.js';
+import { tidy } from '../tensor/scope.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/**
+ * Helpers shared by the clipping utilities and transforms: argument checks, norms measured
+ * without autograd, and scaling in place or into new tensors.
+ */
+
+/** What the PyTorch-style utilities accept: one tensor, or any iterable of tensors (`model.parameters()`). */
+export type TensorOrTensors = Tensor | Iterable<Tensor>;
+
+/** @internal The tensors of `params` as an array, each checked to be a Tensor. */
+export function tensorList(fn: string, arg: string, params: TensorOrTensors): Tensor[] {
+  if (params instanceof Tensor) return [params];
+  if (params === null || typeof params !== 'object' || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function')
+    throw new ConfigError(`${fn}: ${arg} must be a Tensor or an iterable of Tensors, such as model.parameters() (got ${describe(params)})`);
+  const out = [...params];
+  out.forEach((p, i) => {
+    if (!(p instanceof Tensor))
+      throw new ConfigError(`${fn}: ${arg}[${i}] is not a Tensor (got ${describe(p)}); pass tensors, such as model.parameters()`);
+  });
+  return out;
+}
+
+/** @internal The existing gradients of `params`, in order (parameters without one are skipped, as in PyTorch). */
+export function gradsOf(params: readonly Tensor[]): Tensor[] {
+  const grads: Tensor[] = [];
+  for (const p of params) if (p.grad !== null && p.grad !== undefined) grads.push(p.grad);
+  return grads;
+}
+
+/** @internal A short description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  return typeof v === 'object' ? ((v as object).constructor?.name ?? 'an object') : typeof v;
+}
+
+/** @internal Throws unless `value` is a number > 0 (Infinity allowed). */
+export function checkPositive(fn: string, option: string, value: unknown, hint = ''): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0)
+    throw new ConfigError(`${fn}: ${option} must be a positive number (got ${describe(value)})${hint}`);
+  return value;
+}
+
+/** @internal Throws unless `value` is a number ≥ 0 (Infinity allowed). */
+export function checkNonNegative(fn: string, option: string, value: unknown, hint = ''): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0)
+    throw new ConfigError(`${fn}: ${option} must be a number ≥ 0 (got ${describe(value)})${hint}`);
+  return value;
+}
+
+/** @internal Throws unless `value` is an integer ≥ `min`. */
+export function checkInteger(fn: string, option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new ConfigError(`${fn}: ${option} must be an integer ≥ ${min} (got ${describe(value)})`);
+  return value;
+}
+
+/** @internal Throws on option keys the function does not know (a typo would otherwise be ignored). */
+export function checkKeys(fn: string, options: object | undefined, known: readonly string[]): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== 'object') throw new ConfigError(`${fn}: options must be an object (got ${describe(options)})`);
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      throw new ConfigError(`${fn}: unknown option '${key}' (known options: ${known.join(', ')})`);
+}
+
+/** @internal `Σ x²` of a tensor in float64, from the backend's kernel (0 for an empty tensor). */
+export function sumSquares(t: Tensor): number {
+  t.assertLive('sumSquares');
+  return t.size === 0 ? 0 : t.backend.sumSquares(t);
+}
+
+/** @internal The L2 norm of all the tensors together, in float64 (nulls skipped). */
+export function globalNorm(tensors: readonly (Tensor | null)[]): number {
+  let s = 0;
+  for (const t of tensors) if (t !== null) s += sumSquares(t);
+  return Math.sqrt(s);
+}
+
+/** @internal Whether every element of every tensor is finite. */
+export function allFinite(tensors: readonly (Tensor | null)[]): boolean {
+  for (const t of tensors) {
+    if (t === null || t.size === 0) continue;
+    // A float32 square is at most 1.2e77, so a float64 sum of them is finite exactly when every
+    // element is. Float64 squares can overflow, so those multiply by 0 instead (NaN iff non-finite).
+    const s = t.dtype === 'float32' ? sumSquares(t) : noGrad(() => tidy(() => sum(mul(t, 0)).item()));
+    if (!Number.isFinite(s)) return false;
+  }
+  return true;
+}
+
+/**
+ * Backends whose `axpby` kernel scales faster than their `binary('mul')` kernel with a broadcast
+ * scalar. Measured on the 784→128→10 gradients (101,770 floats, 2 cores): js axpby 0.32 ms vs
+ * js binary mul 1.4 ms (its generic per-element callback); wasm binary mul 0.032 ms vs wasm axpby
+ * 0.067 ms (float64 lanes). Both paths give the float32 product rounded once, as PyTorch's mul_.
+ */
+const SCALE_WITH_AXPBY: ReadonlySet<string> = new Set(['js']);
+
+/** Whether `t` covers its whole buffer contiguously from element 0 (kernels may write into it). */
+function ownsBuffer(t: Tensor): boolean {
+  return t.offset === 0 && t.size === t.buf.size && t.isContiguous();
+}
+
+/**
+ * @internal Multiplies every tensor by `coef` in place, exactly as PyTorch's `g.mul_(coef)`: the
+ * product is rounded once to the tensor's dtype (the coefficient is first rounded to it, as a
+ * float32 tensor times a 0-d tensor computes in float32), so ±Inf·0 and NaN give NaN and signed
+ * zeros are kept. No branch on the value: a coefficient of 1 multiplies too.
+ */
+export function scaleInPlace(tensors: readonly Tensor[], coef: number): void {
+  noGrad(() => {
+    const scalars = new Map<string, Tensor>(); // one 0-d tensor per backend and dtype
+    try {
+      for (const t of tensors) {
+        t.assertLive('scale');
+        if (t.size === 0) continue;
+        if (!ownsBuffer(t) || t.dtype === 'int32') {
+          mul_(t, coef); // a strided view: the general in-place path
+          continue;
+        }
+        const c = t.dtype === 'float32' ? Math.fround(coef) : coef;
+        const axpby = SCALE_WITH_AXPBY.has(t.backend.name);
+        const key = `${t.backend.name}:${t.dtype}:${axpby}`;
+        let s = scalars.get(key);
+        if (s === undefined) {
+          s = Tensor.empty(t.backend, [], t.dtype);
+          if (!axpby) t.backend.fill(s.buf, c); // axpby reads a zero
+          scalars.set(key, s);
+        }
+        const broadcast = { buf: s.buf, shape: t.shape, strides: t.shape.map(() => 0), offset: 0 };
+        // y ← (−0)·0 + c·y: −0 + r is r for every r (±0, ±Inf and NaN included), so this is c·y.
+        if (axpby) t.backend.axpby(-0, broadcast, c, t.buf);
+        else t.backend.binary('mul', t, broadcast, t.buf);
+      }
+    } finally {
+      for (const s of scalars.values()) s.dispose();
+    }
+  });
+}
+
+/** @internal `t·coef` as a new tensor (transforms never write into their inputs). */
+export function scaled(t: Tensor, coef: number): Tensor {
+  return noGrad(() => mul(t, coef));
+}
