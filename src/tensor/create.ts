@@ -95,8 +95,8 @@ export function tensor(
 export function full(shape: readonly number[], value: number, options?: CreateOptions): Tensor {
   checkShape('full', shape);
   const backend = getBackend();
-  const t = Tensor.empty(backend, shape, options?.dtype ?? 'float32', value === 0);
-  if (value !== 0 && t.size > 0) backend.fill(t.buf, value);
+  const t = Tensor.empty(backend, shape, options?.dtype ?? 'float32', Object.is(value, 0));
+  if (!Object.is(value, 0) && t.size > 0) backend.fill(t.buf, value); // −0 is written: it is not +0
   return finish(t, options);
 }
 
