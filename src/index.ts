@@ -107,3 +107,4 @@ export {
   type CheckpointTargets,
   type CheckpointInfo,
 } from './train/checkpoint.js';
+export * from './clip/index.js';
