@@ -108,3 +108,6 @@ export {
   type CheckpointInfo,
 } from './train/checkpoint.js';
 export * from './clip/index.js';
+export * as optim from './optim/index.js';
+export { Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, LambdaLR } from './optim/index.js';
+export { chain, type GradientTransformation, type UpdateInfo } from './optim/transform.js';

@@ -174,15 +174,20 @@ export abstract class Module {
   }
 
   /**
-   * Clears every parameter's gradient: sets it to null (PyTorch's default `set_to_none`), or with
-   * `setToNone: false` fills it with zeros in place (no new memory on the next backward).
+   * Clears every parameter's gradient: releases it and sets `.grad` to null (PyTorch's default
+   * `set_to_none`), or with `setToNone: false` fills it with zeros in place (no new memory on
+   * the next backward). Released gradients free their memory at once (PyTorch frees them when
+   * the last reference goes; JavaScript cannot see references), so `clone()` a gradient you want
+   * to keep across `zeroGrad`.
    */
   zeroGrad(options?: { setToNone?: boolean }): void {
     const setToNone = options?.setToNone ?? true;
     for (const p of this.parameters()) {
       if (p.grad === null) continue;
-      if (setToNone) p.grad = null;
-      else noGrad(() => fill_(p.grad!, 0));
+      if (setToNone) {
+        p.grad.dispose();
+        p.grad = null;
+      } else noGrad(() => fill_(p.grad!, 0));
     }
   }
 
