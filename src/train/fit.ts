@@ -4,8 +4,8 @@ import { type Generator, defaultGenerator } from '../core/random.js';
 import { binaryCrossentropy, categoricalCrossentropy, l1, mse, sparseCategoricalCrossentropy } from '../nn/losses.js';
 import type { Module } from '../nn/module.js';
 import * as E from '../ops/elementwise.js';
-import { argmax } from '../ops/reduce.js';
-import { concat, indexSelect, narrow } from '../ops/shape.js';
+import { argmax, sum } from '../ops/reduce.js';
+import { cast, concat, indexSelect, narrow, reshape } from '../ops/shape.js';
 import { tensor } from '../tensor/create.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -63,12 +63,12 @@ const LOSSES: Record<string, { fn: LossFn; accuracy: Accuracy }> = {
 
 /** Number of correct predictions: argmax of `yPred` equals the integer label. */
 function sparseAccuracy(yTrue: Tensor, yPred: Tensor): number {
-  const labels = yTrue.ndim === yPred.ndim ? yTrue.reshape([-1]) : yTrue;
-  return E.eq(argmax(yPred, { axis: -1 }), labels.cast('int32')).sum().item();
+  const labels = yTrue.ndim === yPred.ndim ? reshape(yTrue, [-1]) : yTrue;
+  return sum(E.eq(argmax(yPred, { axis: -1 }), cast(labels, 'int32'))).item();
 }
 
 function binaryAccuracy(yTrue: Tensor, yPred: Tensor): number {
-  return E.eq(E.gt(yPred, 0.5).cast(yTrue.dtype), yTrue).sum().item() / (yPred.size / yPred.shape[0]);
+  return sum(E.eq(cast(E.gt(yPred, 0.5), yTrue.dtype), yTrue)).item() / (yPred.size / yPred.shape[0]);
 }
 
 /** The compiled training configuration of a module. */
@@ -98,7 +98,8 @@ export function compile(model: Module, options: CompileOptions): void {
   }
   if (options.metrics === undefined || options.metrics.length === 0) accuracy = null;
   if (typeof options.optimizer?.step !== 'function') throw new ConfigError('compile: optimizer must be a Keel optimizer (e.g. new Adam({ learningRate: 1e-3 }))');
-  options.optimizer.bind?.(model.parameters());
+  // A Keras-style optimizer (built without parameters) is bound to the model here.
+  if (options.optimizer.paramGroups === undefined || options.optimizer.paramGroups.length === 0) options.optimizer.bind?.(model.parameters());
   compiled.set(model, { optimizer: options.optimizer, loss, accuracy });
 }
 

@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'dist/cli/keel.js');
+
+function run(args: string[]): string {
+  return execFileSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+}
+
+function accuracy(out: string): number {
+  const m = /test accuracy: (\d\.\d+)/.exec(out);
+  if (m === null) throw new Error(`no accuracy in the output:\n${out}`);
+  return Number(m[1]);
+}
+
+describe('keel train (the main job)', () => {
+  it('reaches ≥ 92.5% test accuracy on the MNIST digits in 5 epochs, with a progress bar, a log and saved weights', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'keel-cli-'));
+    const log = path.join(dir, 'run.jsonl');
+    const out = run(['train', '--log', log, '--save', path.join(dir, 'model.safetensors')]);
+    expect(out).toMatch(/Epoch 5\/5/);
+    expect(out).toMatch(/250\/250 ━+/);
+    expect(accuracy(out)).toBeGreaterThanOrEqual(0.925);
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number });
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5]);
+    expect(readFileSync(path.join(dir, 'model.safetensors')).length).toBeGreaterThan(101_770 * 4);
+  });
+
+  it('reaches ≥ 86% on Fashion-MNIST in 10 epochs (fails under CI when the dataset is missing)', () => {
+    let out: string;
+    try {
+      out = run(['train', '--dataset', 'fashion-mnist', '--epochs', '10', '--quiet']);
+    } catch (e) {
+      const text = String((e as { stderr?: string }).stderr ?? e);
+      if (/apt-get install dataset-fashion-mnist/.test(text) && process.env.CI !== 'true') {
+        console.warn('Fashion-MNIST is not installed here; skipping (CI installs it)');
+        return;
+      }
+      throw e;
+    }
+    expect(accuracy(out)).toBeGreaterThanOrEqual(0.86);
+  });
+
+  it('rejects bad flags with a clear message and exit code 2', () => {
+    try {
+      run(['train', '--epochs', 'x']);
+      expect.unreachable();
+    } catch (e) {
+      const err = e as { status: number; stderr: string };
+      expect(err.status).toBe(2);
+      expect(err.stderr).toContain("keel: --epochs must be a number (got 'x')");
+    }
+  });
+});
