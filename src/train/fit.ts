@@ -111,7 +111,10 @@ function configOf(model: Module, fn: string): Compiled {
 
 /** Options of `fit`. */
 export interface FitOptions {
+  /** The epoch to stop after (1-based count), as Keras: with `initialEpoch` 3 and `epochs` 5, two epochs run. */
   epochs?: number;
+  /** The epoch to start at (0-based), to resume an interrupted run from a checkpoint (default 0). */
+  initialEpoch?: number;
   batchSize?: number;
   /** Keep this last fraction of the data for validation (taken before shuffling, as Keras). */
   validationSplit?: number;
@@ -186,7 +189,10 @@ export function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): 
   for (const cb of callbacks) cb.onTrainBegin();
   let logs: Record<string, number> = {};
   model.train();
-  for (let epoch = 0; epoch < epochs && !context.stopTraining; epoch++) {
+  const initialEpoch = options?.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs)
+    throw new ConfigError(`fit: initialEpoch must be an integer in [0, epochs] (got ${initialEpoch} with epochs ${epochs})`);
+  for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
     for (const cb of callbacks) cb.onEpochBegin(epoch);
     if (verbose === 1 || (verbose === 2 && epoch === 0)) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
     const order = options?.shuffle ?? true ? permutation(n, gen) : null;
