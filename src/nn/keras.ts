@@ -243,6 +243,8 @@ export interface Conv2dSpec extends BaseSpec {
 /** Keras' Conv2D over a Keel {@link Conv2d}: Keras initializers, activation, data format. */
 export class KerasConv2d extends Module {
   readonly conv: Conv2d;
+  /** The activation's Keras name (`linear` when none). */
+  readonly activation: string;
   private readonly act: (x: Tensor) => Tensor;
   readonly channelsLast: boolean;
 
@@ -257,6 +259,7 @@ export class KerasConv2d extends Module {
     });
     init(this.conv.weight, spec.kernelInitializer ?? 'glorotUniform', generator);
     if (this.conv.bias !== null) init(this.conv.bias, spec.biasInitializer ?? 'zeros', generator);
+    this.activation = spec.activation ?? 'linear';
     this.act = activationFn('Conv2D', spec.activation);
   }
 

@@ -56,3 +56,13 @@ export {
   getInitializer,
   initialize_,
 } from './keras.js';
+export { type LsuvOptions, type LsuvLayerReport, type WeightLayer, lsuv } from './lsuv.js';
+export {
+  type CheckOptions,
+  type CheckReport,
+  type CheckRow,
+  type CheckFlag,
+  type ActivationKind,
+  type InitSuggestion,
+  check,
+} from './check.js';
