@@ -1,6 +1,6 @@
 import { DTYPES, type DType, type TypedArray, makeTypedArray } from '../../core/dtype.js';
 import { ConfigError, DTypeError, DisposedError, ShapeError, fmtShape } from '../../core/errors.js';
-import { checkShape, contiguousStrides, numel } from '../../core/shape.js';
+import { checkShape, numel } from '../../core/shape.js';
 import type {
   ArgReduceOp,
   Backend,
@@ -11,6 +11,7 @@ import type {
   UnaryParams,
   View,
 } from '../backend.js';
+import { checkAliasing, checkAxis, checkIndexShape, sameShapes } from '../checks.js';
 import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from './elementwise.js';
 import { gatherAxis, scatterAddAxis } from './gather.js';
 import { binaryFn, unaryFn } from './math.js';
@@ -209,39 +210,8 @@ function output(op: string, out: BackendBuffer, shape: readonly number[]): Typed
   return data;
 }
 
-function sameShapes(op: string, views: Record<string, View>): void {
-  const entries = Object.entries(views);
-  const [, first] = entries[0];
-  if (entries.some(([, v]) => v.shape.length !== first.shape.length || v.shape.some((n, d) => n !== first.shape[d])))
-    throw new ShapeError(
-      `${op}: operand shapes differ (${entries.map(([k, v]) => `${k} ${fmtShape(v.shape)}`).join(', ')}); ` +
-        `the caller must broadcast them to one shape first`,
-    );
-}
 
-/**
- * Elementwise kernels may write into an input only when it is laid out exactly like the output
- * (contiguous from element 0), so that element i is read just before it is overwritten. Any
- * other overlap would read values the kernel already replaced.
- */
-function checkAliasing(op: string, out: BackendBuffer, inputs: Record<string, View>): void {
-  for (const [role, v] of Object.entries(inputs)) {
-    if (v.buf !== out || numel(v.shape) === 0) continue;
-    const strides = contiguousStrides(v.shape);
-    if (v.offset !== 0 || v.shape.some((n, d) => n > 1 && v.strides[d] !== strides[d]))
-      throw new ConfigError(
-        `${op}: out is the buffer of input ${role}, whose view (strides ${fmtShape(v.strides)}, offset ${v.offset}) ` +
-          `is not contiguous from element 0; in-place updates need a contiguous input, so write to a new buffer`,
-      );
-  }
-}
 
-function checkAxis(op: string, axis: number, rank: number): void {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank)
-    throw new ConfigError(
-      `${op}: axis ${axis} is out of range for rank ${rank} (expected an integer in [0, ${rank - 1}])`,
-    );
-}
 
 function checkRange(op: string, start: number, length: number, size: number): void {
   if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > size)
@@ -251,25 +221,3 @@ function checkRange(op: string, start: number, length: number, size: number): vo
     );
 }
 
-/**
- * The rules of torch.gather/scatter_add: an int32 index of the operand's rank, no larger in any
- * dimension but `axis` (nor along `axis` either when `withAxis`: each index entry needs a source).
- */
-function checkIndexShape(
-  op: string,
-  axis: number,
-  index: View,
-  name: string,
-  shape: readonly number[],
-  withAxis: boolean,
-): void {
-  if (index.buf.dtype !== 'int32') throw new DTypeError(`${op}: index has dtype ${index.buf.dtype} (expected int32)`);
-  checkAxis(op, axis, shape.length);
-  const fits = index.shape.every((n, d) => n <= shape[d] || (d === axis && !withAxis));
-  if (index.shape.length !== shape.length || !fits)
-    throw new ShapeError(
-      `${op}: index ${fmtShape(index.shape)} does not fit ${name} ${fmtShape(shape)} for axis ${axis} ` +
-        `(expected the same rank, and index no larger than ${name} in every dimension` +
-        `${withAxis ? '' : ' but the axis'})`,
-    );
-}

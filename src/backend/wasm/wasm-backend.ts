@@ -8,6 +8,7 @@ import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
 import { type ArrayView, coalesce, unravel, withoutAxis } from '../js/strided.js';
+import { checkAliasing, checkAxis, checkIndexShape, sameShapes } from '../checks.js';
 import { Allocator } from './allocator.js';
 import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelModule } from './module.js';
 import { ThreadPool, defaultThreads } from './threads.js';
@@ -514,62 +515,6 @@ function byteStrides(shape: readonly number[], bytes: number): number[] {
   return contiguousStrides(shape).map((s) => s * bytes);
 }
 
-function sameShapes(op: string, views: Record<string, View>): void {
-  let first: readonly number[] | null = null;
-  let same = true;
-  for (const role in views) {
-    const shape = views[role].shape;
-    if (first === null) first = shape;
-    else if (shape.length !== first.length || shape.some((n, d) => n !== first![d])) same = false;
-  }
-  if (!same)
-    throw new ShapeError(
-      `${op}: operand shapes differ (${Object.entries(views).map(([k, v]) => `${k} ${fmtShape(v.shape)}`).join(', ')}); ` +
-        `the caller must broadcast them to one shape first`,
-    );
-}
 
-/**
- * As the reference: an elementwise kernel may write into an input only when that input is laid
- * out exactly like the output (contiguous from element 0), so element i is read before it is
- * overwritten.
- */
-function checkAliasing(op: string, out: BackendBuffer, inputs: Record<string, View>): void {
-  for (const role in inputs) {
-    const v = inputs[role];
-    if (v.buf !== out || numel(v.shape) === 0) continue;
-    const strides = contiguousStrides(v.shape);
-    if (v.offset !== 0 || v.shape.some((n, d) => n > 1 && v.strides[d] !== strides[d]))
-      throw new ConfigError(
-        `${op}: out is the buffer of input ${role}, whose view (strides ${fmtShape(v.strides)}, offset ${v.offset}) ` +
-          `is not contiguous from element 0; in-place updates need a contiguous input, so write to a new buffer`,
-      );
-  }
-}
 
-function checkAxis(op: string, axis: number, rank: number): void {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank)
-    throw new ConfigError(
-      `${op}: axis ${axis} is out of range for rank ${rank} (expected an integer in [0, ${rank - 1}])`,
-    );
-}
 
-/** The rules of torch.gather/scatter_add, as the reference checks them (src/backend/js/js-backend.ts). */
-function checkIndexShape(
-  op: string,
-  axis: number,
-  index: View,
-  name: string,
-  shape: readonly number[],
-  withAxis: boolean,
-): void {
-  if (index.buf.dtype !== 'int32') throw new DTypeError(`${op}: index has dtype ${index.buf.dtype} (expected int32)`);
-  checkAxis(op, axis, shape.length);
-  const fits = index.shape.every((n, d) => n <= shape[d] || (d === axis && !withAxis));
-  if (index.shape.length !== shape.length || !fits)
-    throw new ShapeError(
-      `${op}: index ${fmtShape(index.shape)} does not fit ${name} ${fmtShape(shape)} for axis ${axis} ` +
-        `(expected the same rank, and index no larger than ${name} in every dimension` +
-        `${withAxis ? '' : ' but the axis'})`,
-    );
-}
