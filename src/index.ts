@@ -111,3 +111,4 @@ export * from './clip/index.js';
 export * as optim from './optim/index.js';
 export { Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, LambdaLR } from './optim/index.js';
 export { chain, type GradientTransformation, type UpdateInfo } from './optim/transform.js';
+export * from './diagnostics/index.js';

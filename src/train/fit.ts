@@ -9,6 +9,7 @@ import { cast, concat, indexSelect, narrow, reshape } from '../ops/shape.js';
 import { tensor } from '../tensor/create.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { GradientMonitor } from '../diagnostics/monitor.js';
 import type { Callback, TrainContext } from './callbacks.js';
 import { ProgressBar, type ProgressSink, defaultSink } from './progress.js';
 
@@ -23,6 +24,8 @@ export interface TrainableOptimizer {
   zeroGrad(options?: { setToNone?: boolean }): void;
   /** Keras-style optimizers are built without parameters and bound here by `compile`. */
   bind?(params: Tensor[]): void;
+  /** Whether the optimizer already has parameters (a PyTorch-style one); `compile` binds it otherwise. */
+  readonly isBound?: boolean;
   /** Counters the progress line and the History read. */
   stats?: { steps: number; stepsClipped: number; stepsSkipped: number };
   paramGroups?: { lr: number }[];
@@ -99,7 +102,7 @@ export function compile(model: Module, options: CompileOptions): void {
   if (options.metrics === undefined || options.metrics.length === 0) accuracy = null;
   if (typeof options.optimizer?.step !== 'function') throw new ConfigError('compile: optimizer must be a Keel optimizer (e.g. new Adam({ learningRate: 1e-3 }))');
   // A Keras-style optimizer (built without parameters) is bound to the model here.
-  if (options.optimizer.paramGroups === undefined || options.optimizer.paramGroups.length === 0) options.optimizer.bind?.(model.parameters());
+  if (options.optimizer.isBound !== true) options.optimizer.bind?.(model.parameters());
   compiled.set(model, { optimizer: options.optimizer, loss, accuracy });
 }
 
@@ -128,6 +131,12 @@ export interface FitOptions {
   generator?: Generator;
   /** Where progress goes (default: standard output). */
   output?: ProgressSink;
+  /**
+   * Watch gradients and activations during the run: `true` for a new `GradientMonitor` sampling
+   * every 10 steps, or a monitor of your own (attached for the run unless already attached).
+   * Its summary is printed at the end unless `verbose` is 0.
+   */
+  monitor?: boolean | GradientMonitor;
 }
 
 /** What `fit` returns: per-epoch logs, as Keras' History. */
@@ -188,6 +197,8 @@ export function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): 
   const history: History = { epoch: [], history: {} };
   for (const cb of callbacks) cb.onTrainBegin();
   let logs: Record<string, number> = {};
+  const monitor = options?.monitor === true ? new GradientMonitor() : options?.monitor instanceof GradientMonitor ? options.monitor : null;
+  const detach = monitor !== null && monitor.model === null ? monitor.attach(model, { optimizer: cfg.optimizer }) : null;
   model.train();
   const initialEpoch = options?.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs)
@@ -218,7 +229,9 @@ export function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): 
         cfg.optimizer.zeroGrad({ setToNone: false });
         loss.backward();
         cfg.optimizer.step();
-        lossSum += loss.item() * size;
+        const lossValue = loss.item();
+        monitor?.step(lossValue);
+        lossSum += lossValue * size;
         if (cfg.accuracy !== null) correct += noGrad(() => cfg.accuracy!(yb, pred));
       });
       seen += size;
@@ -240,6 +253,8 @@ export function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): 
     for (const cb of callbacks) cb.onEpochEnd(epoch, logs);
   }
   for (const cb of callbacks) cb.onTrainEnd(logs);
+  detach?.();
+  if (monitor !== null && verbose !== 0) sink.write(`${monitor.summary()}\n`);
   return history;
 }
 

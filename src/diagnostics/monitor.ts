@@ -1,0 +1,353 @@
+import { registerHook } from '../autograd/hooks.js';
+import { ConfigError } from '../core/errors.js';
+import { ReLU, Sigmoid, Tanh } from '../nn/activation.js';
+import { isWeightLayer, layerLabel } from '../nn/init/lsuv.js';
+import { type HookRemover, type Module, isParameter } from '../nn/module.js';
+import { RNNCellBase } from '../nn/recurrent-cell.js';
+import { RNNBase } from '../nn/recurrent.js';
+import type { UpdateInfo } from '../optim/transform.js';
+import { Tensor } from '../tensor/tensor.js';
+import { type DetectorOptions, type Finding, type MonitorRecord, detect, formatSummary } from './report.js';
+
+/**
+ * A training-health monitor in the spirit of `init.check`, but over a whole run: gradient,
+ * parameter and activation statistics sampled every N steps through hooks, detectors for
+ * exploding/vanishing gradients, dead ReLUs and saturated tanh/sigmoid units, and a locator for
+ * the first NaN/Inf.
+ */
+
+/** What the monitor reads of an optimizer (every Keel optimizer has both). */
+export interface MonitoredOptimizer {
+  /** What the transforms reported on the last step: clipping norms, skips. */
+  lastUpdateInfo?: readonly UpdateInfo[];
+  /** The optimizer's counters (unused by the monitor, listed so that any Keel optimizer fits). */
+  stats?: { steps: number };
+}
+
+/** Options of {@link GradientMonitor} and {@link GradientMonitor.attach}. */
+export interface MonitorOptions extends DetectorOptions {
+  /** Sample every this many steps (default 10); step 0 is always sampled. */
+  every?: number;
+  /** The optimizer whose `lastUpdateInfo` gives the global norm before/after clipping. */
+  optimizer?: MonitoredOptimizer;
+}
+
+/** The activation a watched module applies, for saturation and dead-unit statistics. */
+type ActKind = 'relu' | 'tanh' | 'sigmoid';
+
+interface Watched {
+  name: string;
+  module: Module;
+  /** 'layer': Linear/Conv/recurrent; 'act': an activation module. */
+  role: 'layer' | 'act' | 'other';
+  act: ActKind | null;
+  params: [string, Tensor][];
+}
+
+/** What the forward and backward hooks saw on the sampled step being recorded. */
+interface StepScratch {
+  layers: Map<string, Record<string, number | string | null>>;
+  forwardNaN: string | null;
+  backwardNaN: string | null;
+  removers: HookRemover[];
+  /** Parameter values before the optimizer's step, for the update ratio. */
+  before: Map<Tensor, Float64Array>;
+  /** Which layer produced a tensor (to name the layer an activation module follows). */
+  producer: WeakMap<Tensor, string>;
+}
+
+function isFiniteTensor(t: Tensor): boolean {
+  if (t.dtype === 'int32' || t.size === 0) return true;
+  return Number.isFinite(t.backend.sumSquares(t)); // accumulated in float64: no overflow for finite float32
+}
+
+function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {
+  if (v instanceof Tensor) out.push(v);
+  else if (Array.isArray(v)) for (const x of v) tensorsIn(x, out);
+  return out;
+}
+
+function activationOf(m: Module): ActKind | null {
+  if (m instanceof ReLU) return 'relu';
+  if (m instanceof Tanh) return 'tanh';
+  if (m instanceof Sigmoid) return 'sigmoid';
+  const named = (m as unknown as { activation?: unknown }).activation; // Keras Dense/Activation
+  if (typeof named === 'string') {
+    const k = named.toLowerCase();
+    if (k === 'relu' || k === 'tanh' || k === 'sigmoid') return k;
+  }
+  return null;
+}
+
+/** Mean, std, and (for an activation) saturated or never-active fractions of `y`. */
+function activationStats(y: Tensor, act: ActKind | null): Record<string, number> {
+  const v = y.toTypedArray();
+  const n = v.length;
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    s += v[i];
+    s2 += v[i] * v[i];
+  }
+  const mean = n > 0 ? s / n : 0;
+  const out: Record<string, number> = { mean, std: n > 1 ? Math.sqrt(Math.max(0, (s2 - n * mean * mean) / (n - 1))) : 0 };
+  if (act === 'tanh' || act === 'sigmoid') {
+    let sat = 0;
+    for (let i = 0; i < n; i++) if (act === 'tanh' ? Math.abs(v[i]) > 0.99 : v[i] < 0.01 || v[i] > 0.99) sat++;
+    out.saturated = n > 0 ? sat / n : 0;
+  } else if (act === 'relu' && y.ndim >= 2) {
+    // A unit is a feature (axis 1; a channel for convolutions): dead when zero for every sample and position.
+    const batch = y.shape[0];
+    const units = y.shape[1];
+    const inner = n / (batch * units);
+    const alive = new Uint8Array(units);
+    for (let b = 0; b < batch; b++)
+      for (let u = 0; u < units; u++) {
+        if (alive[u] === 1) continue;
+        const base = (b * units + u) * inner;
+        for (let k = 0; k < inner; k++)
+          if (v[base + k] > 0) {
+            alive[u] = 1;
+            break;
+          }
+      }
+    let dead = 0;
+    for (let u = 0; u < units; u++) if (alive[u] === 0) dead++;
+    out.dead = units > 0 ? dead / units : 0;
+  }
+  return out;
+}
+
+/**
+ * Watches a model's training through hooks only (no layer is patched). Every `every` steps
+ * (step 0 included) it records, per parameter: gradient norm, parameter norm and the
+ * update/parameter ratio ‖Δp‖/‖p‖ (Δp measured between the forward pass and `step()`, so it is
+ * the update the optimizer really applied); the global gradient norm before and after clipping
+ * (from the optimizer's `lastUpdateInfo` when given, else the global norm of the `.grad`s); per
+ * layer (Linear, Conv, recurrent modules found by `namedModules`): output mean and std, gradient
+ * norm (of its parameters); per activation module (ReLU, Tanh, Sigmoid, or a layer with that
+ * string `activation`): the saturated fraction (|tanh| > 0.99, sigmoid < 0.01 or > 0.99) and
+ * the dead fraction (units zero for every sample of the batch); and the first NaN/Inf, located
+ * forward (the first module whose output is non-finite from finite inputs) and backward (the
+ * first module whose input gradient is non-finite while its output gradient was finite, from
+ * tensor gradient hooks on module inputs and outputs).
+ *
+ * On the other steps the hooks return at once. When `step(loss)` sees a non-finite loss, or the
+ * optimizer reports a non-finite norm or a skipped step, the next step is sampled too, so a NaN
+ * is located even between samples.
+ *
+ * Call `step(loss?)` once per training step, after `optimizer.step()` (`fit({ monitor })` does).
+ *
+ * @example
+ * const monitor = new GradientMonitor();
+ * const detach = monitor.attach(model, { every: 10, optimizer: opt });
+ * for (...) { loss.backward(); opt.step(); monitor.step(loss.item()); opt.zeroGrad(); }
+ * detach(); console.log(monitor.summary()); fs.writeFileSync('grads.jsonl', monitor.toJSONL());
+ */
+export class GradientMonitor {
+  /** The sampled steps, in order. */
+  readonly records: MonitorRecord[] = [];
+  /** The training steps counted so far by `step()`. */
+  stepCount = 0;
+  private options: MonitorOptions;
+  private every: number;
+  private watched: Watched[] = [];
+  private removers: HookRemover[] = [];
+  private scratch: StepScratch | null = null;
+  private forceNext = false;
+  private attachedTo: Module | null = null;
+  private findingsCache: Finding[] | null = null;
+
+  /** Makes a monitor; `options` are the defaults for `attach`. */
+  constructor(options?: MonitorOptions) {
+    this.options = { ...options };
+    this.every = GradientMonitor.checkEvery(options?.every ?? 10);
+  }
+
+  private static checkEvery(every: number): number {
+    if (!Number.isInteger(every) || every < 1) throw new ConfigError(`GradientMonitor: every must be a positive integer (got ${every}); use 1 to sample every step`);
+    return every;
+  }
+
+  /** The model the monitor is attached to, or null. */
+  get model(): Module | null {
+    return this.attachedTo;
+  }
+
+  /** Whether the current step is sampled. */
+  get sampling(): boolean {
+    return this.forceNext || this.stepCount % this.every === 0;
+  }
+
+  /**
+   * Registers the hooks on `model` and every submodule; returns the remover (the same as
+   * `detach()`). Options given here override the constructor's.
+   */
+  attach(model: Module, options?: MonitorOptions): HookRemover {
+    if (this.attachedTo !== null)
+      throw new ConfigError(`GradientMonitor.attach: already attached to ${this.attachedTo.name}; call detach() first`);
+    this.options = { ...this.options, ...options };
+    this.every = GradientMonitor.checkEvery(this.options.every ?? 10);
+    this.attachedTo = model;
+    for (const [path, m] of model.namedModules()) {
+      const recurrent = m instanceof RNNBase || m instanceof RNNCellBase;
+      const role = isWeightLayer(m) || recurrent ? 'layer' : activationOf(m) !== null ? 'act' : 'other';
+      const own = Object.entries(m).filter((e): e is [string, Tensor] => isParameter(e[1]));
+      const w: Watched = { name: layerLabel(path), module: m, role, act: activationOf(m), params: own };
+      this.watched.push(w);
+      if (m === model) this.removers.push(m.registerForwardPreHook(() => this.beginForward()));
+      this.removers.push(m.registerForwardHook((_m, inputs, out) => this.afterForward(w, inputs, out, m === model)));
+    }
+    return () => this.detach();
+  }
+
+  /** Removes every hook the monitor registered. The records stay. */
+  detach(): void {
+    for (const r of this.removers) r();
+    this.removers = [];
+    this.clearScratch();
+    this.watched = [];
+    this.attachedTo = null;
+  }
+
+  private clearScratch(): void {
+    if (this.scratch !== null) for (const r of this.scratch.removers) r();
+    this.scratch = null;
+  }
+
+  /** Root pre-hook: on a sampled step, snapshot the parameters (for the update ratio). */
+  private beginForward(): void {
+    if (!this.sampling) return;
+    if (this.scratch !== null) return; // a second forward on the same step (e.g. gradient accumulation)
+    const before = new Map<Tensor, Float64Array>();
+    for (const w of this.watched) for (const [, p] of w.params) if (!before.has(p)) before.set(p, Float64Array.from(p.toTypedArray()));
+    this.scratch = { layers: new Map(), forwardNaN: null, backwardNaN: null, removers: [], before, producer: new WeakMap() };
+  }
+
+  private afterForward(w: Watched, inputs: readonly unknown[], output: unknown, isRoot: boolean): void {
+    const sc = this.scratch;
+    if (sc === null) return; // not a sampled step: nothing to do
+    const outs = tensorsIn(output);
+    const ins = tensorsIn([...inputs]);
+    const where = `${w.name} (${w.module.name})`;
+    // Forward locator: children's hooks run before their parent's, so the innermost module comes first.
+    if (sc.forwardNaN === null && outs.some((y) => !isFiniteTensor(y)) && ins.every(isFiniteTensor)) sc.forwardNaN = where;
+    const y = outs[0];
+    if (y !== undefined && (w.role === 'layer' || w.role === 'act') && y.dtype !== 'int32') {
+      const stats: Record<string, number | string | null> = { type: w.module.name, ...activationStats(y, w.act) };
+      if (w.role === 'act') {
+        const from = ins[0] === undefined ? undefined : sc.producer.get(ins[0]);
+        stats.after = from ?? null;
+      }
+      if (w.act !== null) stats.activation = w.act;
+      if (!sc.layers.has(w.name)) sc.layers.set(w.name, stats);
+      if (w.role === 'layer') sc.producer.set(y, w.name);
+    }
+    // Backward locator: a hook on each output records whether its gradient was finite; a hook on
+    // each input fires once the input's gradient is complete, i.e. after this module's backward.
+    let outSeen = false;
+    let outFinite = true;
+    for (const t of outs)
+      if (t.requiresGrad)
+        sc.removers.push(
+          registerHook(t, (g) => {
+            outSeen = true;
+            if (!isFiniteTensor(g)) {
+              outFinite = false;
+              if (isRoot && sc.backwardNaN === null) sc.backwardNaN = 'the loss (outside the model)';
+            }
+          }),
+        );
+    for (const x of ins)
+      if (x.requiresGrad)
+        sc.removers.push(
+          registerHook(x, (g) => {
+            if (sc.backwardNaN === null && outSeen && outFinite && !isFiniteTensor(g)) sc.backwardNaN = where;
+          }),
+        );
+  }
+
+  /**
+   * Ends a training step (call it after `optimizer.step()`): on a sampled step, records the
+   * statistics; then advances the step counter. `loss` (a number or a one-element tensor) is
+   * stored with the record.
+   */
+  step(loss?: number | Tensor): void {
+    const lossValue = loss instanceof Tensor ? loss.item() : loss;
+    const info = this.options.optimizer?.lastUpdateInfo ?? [];
+    const clipInfo = info.find((i) => i.normBefore !== undefined);
+    const sc = this.scratch;
+    this.forceNext = false;
+    if (sc !== null) {
+      this.record(sc, lossValue, clipInfo, info);
+      this.clearScratch();
+    }
+    if ((lossValue !== undefined && !Number.isFinite(lossValue)) || info.some((i) => i.skipped === true) || (clipInfo !== undefined && !Number.isFinite(clipInfo.normBefore)))
+      this.forceNext = true;
+    this.stepCount++;
+  }
+
+  private record(sc: StepScratch, loss: number | undefined, clipInfo: UpdateInfo | undefined, info: readonly UpdateInfo[]): void {
+    const params: MonitorRecord['params'] = {};
+    const layerGrad = new Map<string, number>();
+    let total = 0;
+    const seen = new Set<Tensor>();
+    for (const w of this.watched) {
+      let layerSq = 0;
+      let layerHasGrad = false;
+      for (const [key, p] of w.params) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        const name = w.name === 'model' ? key : `${w.name}.${key}`;
+        const gsq = p.grad === null ? null : p.grad.backend.sumSquares(p.grad);
+        const psq = p.backend.sumSquares(p);
+        let ratio: number | null = null;
+        const before = sc.before.get(p);
+        if (before !== undefined) {
+          const now = p.toTypedArray();
+          let d = 0;
+          for (let i = 0; i < now.length; i++) d += (now[i] - before[i]) ** 2;
+          ratio = psq > 0 ? Math.sqrt(d / psq) : null;
+        }
+        params[name] = { gradNorm: gsq === null ? null : Math.sqrt(gsq), paramNorm: Math.sqrt(psq), updateRatio: ratio };
+        if (gsq !== null) {
+          total += gsq;
+          layerSq += gsq;
+          layerHasGrad = true;
+        }
+      }
+      if (w.role === 'layer' && layerHasGrad) layerGrad.set(w.name, Math.sqrt(layerSq));
+    }
+    const layers: MonitorRecord['layers'] = {};
+    for (const [name, s] of sc.layers) layers[name] = { ...s, gradNorm: layerGrad.get(name) ?? null } as MonitorRecord['layers'][string];
+    const rec: MonitorRecord = {
+      step: this.stepCount,
+      ...(loss !== undefined ? { loss } : {}),
+      gradNorm: clipInfo?.normBefore ?? Math.sqrt(total),
+      gradNormAfter: clipInfo?.normAfter ?? null,
+      clipped: clipInfo === undefined ? null : info.some((i) => i.clipped === true),
+      skipped: info.some((i) => i.skipped === true),
+      nonfinite: { forward: sc.forwardNaN, backward: sc.backwardNaN },
+      layers,
+      params,
+    };
+    this.records.push(rec);
+    this.findingsCache = null;
+  }
+
+  /** The problems found so far, each once (by kind and layer) with the sampled step it was first seen at. */
+  findings(): Finding[] {
+    this.findingsCache ??= detect(this.records, this.options);
+    return this.findingsCache;
+  }
+
+  /** One JSON line per sampled step: step, loss (when given), global norms, clip info, per-layer and per-parameter statistics. */
+  toJSONL(): string {
+    return this.records.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))).join('\n') + (this.records.length > 0 ? '\n' : '');
+  }
+
+  /** A compact terminal summary: global norms, one line per layer with a log-scale sparkline of its gradient norm, then the findings. */
+  summary(): string {
+    return formatSummary(this.records, this.findings(), this.every, this.stepCount);
+  }
+}
