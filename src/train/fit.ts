@@ -205,7 +205,8 @@ export function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): 
     throw new ConfigError(`fit: initialEpoch must be an integer in [0, epochs] (got ${initialEpoch} with epochs ${epochs})`);
   for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
     for (const cb of callbacks) cb.onEpochBegin(epoch);
-    if (verbose === 1 || (verbose === 2 && epoch === 0)) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
+    // As Keras' progress logger: an epoch header for every epoch, unless there is only one.
+    if (verbose !== 0 && epochs > 1) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
     const order = options?.shuffle ?? true ? permutation(n, gen) : null;
     const bar = new ProgressBar(steps, verbose, sink);
     const before = cfg.optimizer.stats === undefined ? null : { ...cfg.optimizer.stats };
