@@ -256,29 +256,24 @@ export class SparseCategoricalCrossentropy extends Loss {
   }
 }
 
-/**
- * Keras' `CategoricalCrossentropy(from_logits=False, label_smoothing=0)`: one-hot or probability
- * targets. Called as `call(yTrue, yPred)`. See {@link categoricalCrossentropy}.
- */
-export class CategoricalCrossentropy extends Loss {
+/** The options and printing shared by Keras' categorical and binary cross-entropy modules. */
+abstract class KerasCrossentropyLoss extends Loss {
   /** `yPred` holds logits (default false: probabilities). */
   readonly fromLogits: boolean;
   /** Label smoothing ε in [0, 1] (default 0). */
   readonly labelSmoothing: number;
 
-  constructor(options?: KerasCrossentropyOptions) {
+  constructor(
+    private readonly fn: (yTrue: Tensor, yPred: Tensor, options: KerasCrossentropyOptions) => Tensor,
+    options?: KerasCrossentropyOptions,
+  ) {
     super(options);
     this.fromLogits = options?.fromLogits ?? false;
     this.labelSmoothing = checkLabelSmoothing(this.name, options?.labelSmoothing);
   }
 
-  /** `yTrue` and `yPred` of the same shape `[N, ..., C]`. */
   forward(yTrue: Tensor, yPred: Tensor): Tensor {
-    return categoricalCrossentropy(yTrue, yPred, {
-      fromLogits: this.fromLogits,
-      labelSmoothing: this.labelSmoothing,
-      reduction: this.reduction,
-    });
+    return this.fn(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing, reduction: this.reduction });
   }
 
   protected override extraRepr(): string {
@@ -287,32 +282,23 @@ export class CategoricalCrossentropy extends Loss {
 }
 
 /**
- * Keras' `BinaryCrossentropy(from_logits=False, label_smoothing=0)` (epsilon clipping, mean over
- * the last axis; PyTorch's is {@link BCELoss}). Called as `call(yTrue, yPred)`. See
- * {@link binaryCrossentropy}.
+ * Keras' `CategoricalCrossentropy(from_logits=False, label_smoothing=0)`: one-hot or probability
+ * targets of the same shape `[N, ..., C]` as `yPred`. Called as `call(yTrue, yPred)`. See
+ * {@link categoricalCrossentropy}.
  */
-export class BinaryCrossentropy extends Loss {
-  /** `yPred` holds logits (default false: probabilities). */
-  readonly fromLogits: boolean;
-  /** Label smoothing ε in [0, 1] (default 0). */
-  readonly labelSmoothing: number;
-
+export class CategoricalCrossentropy extends KerasCrossentropyLoss {
   constructor(options?: KerasCrossentropyOptions) {
-    super(options);
-    this.fromLogits = options?.fromLogits ?? false;
-    this.labelSmoothing = checkLabelSmoothing(this.name, options?.labelSmoothing);
+    super(categoricalCrossentropy, options);
   }
+}
 
-  /** `yTrue` and `yPred` of the same shape. */
-  forward(yTrue: Tensor, yPred: Tensor): Tensor {
-    return binaryCrossentropy(yTrue, yPred, {
-      fromLogits: this.fromLogits,
-      labelSmoothing: this.labelSmoothing,
-      reduction: this.reduction,
-    });
-  }
-
-  protected override extraRepr(): string {
-    return `${super.extraRepr()}, fromLogits=${this.fromLogits}, labelSmoothing=${this.labelSmoothing}`;
+/**
+ * Keras' `BinaryCrossentropy(from_logits=False, label_smoothing=0)` (epsilon clipping, mean over
+ * the last axis; PyTorch's is {@link BCELoss}). Called as `call(yTrue, yPred)` with both of the
+ * same shape. See {@link binaryCrossentropy}.
+ */
+export class BinaryCrossentropy extends KerasCrossentropyLoss {
+  constructor(options?: KerasCrossentropyOptions) {
+    super(binaryCrossentropy, options);
   }
 }
