@@ -14,6 +14,21 @@ export function gemmScratchBytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
 }
 
+// Stores the transpose of the 4×4 block with rows r0..r3: row i of the result (column i of the
+// block) goes to dst + i·step bytes.
+// @ts-ignore: decorator
+@inline
+function transpose4x4Store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
+  const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<i64>(t0, t2, 0, 2));
+  v128.store(dst + step, v128.shuffle<i64>(t0, t2, 1, 3));
+  v128.store(dst + 2 * step, v128.shuffle<i64>(t1, t3, 0, 2));
+  v128.store(dst + 3 * step, v128.shuffle<i64>(t1, t3, 1, 3));
+}
+
 // A[i, k] lives at a + 4·(i·ars + k·acs); packs rows [i0, i0+mc) × [k0, k0+kc) into MR-row panels,
 // k-major inside a panel, zero-padding the last panel.
 function packA(a: usize, ars: i32, acs: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
@@ -24,6 +39,25 @@ function packA(a: usize, ars: i32, acs: i32, i0: i32, mc: i32, k0: i32, kc: i32,
       // Transposed A: the 4 values for one k are contiguous.
       for (let k = 0; k < kc; k++) {
         v128.store(dst, v128.load(base + (<usize>(k * acs) << 2)));
+        dst += MR << 2;
+      }
+    } else if (rows == MR && acs == 1) {
+      // Row-major A: read 4 consecutive k of each row and transpose the 4×4 block in registers.
+      const r1 = base + (<usize>ars << 2);
+      const r2 = r1 + (<usize>ars << 2);
+      const r3 = r2 + (<usize>ars << 2);
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const o = <usize>k << 2;
+        transpose4x4Store(v128.load(base + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), dst, MR << 2);
+        dst += 4 * MR << 2;
+      }
+      for (; k < kc; k++) {
+        const o = <usize>k << 2;
+        store<f32>(dst, load<f32>(base + o));
+        store<f32>(dst, load<f32>(r1 + o), 4);
+        store<f32>(dst, load<f32>(r2 + o), 8);
+        store<f32>(dst, load<f32>(r3 + o), 12);
         dst += MR << 2;
       }
     } else {
@@ -48,6 +82,22 @@ function packB(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, j0: i32, nc: i32,
         const src = base + (<usize>(k * brs) << 2);
         v128.store(dst, v128.load(src));
         v128.store(dst, v128.load(src, 16), 16);
+        dst += NR << 2;
+      }
+    } else if (cols == NR && brs == 1) {
+      // Transposed B: each column's k values are contiguous; transpose 4×4 blocks in registers.
+      const col = <usize>bcs << 2;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const c0 = base + (<usize>k << 2);
+        transpose4x4Store(v128.load(c0), v128.load(c0 + col), v128.load(c0 + 2 * col), v128.load(c0 + 3 * col), dst, NR << 2);
+        const c4 = c0 + 4 * col;
+        transpose4x4Store(v128.load(c4), v128.load(c4 + col), v128.load(c4 + 2 * col), v128.load(c4 + 3 * col), dst + 16, NR << 2);
+        dst += 4 * NR << 2;
+      }
+      for (; k < kc; k++) {
+        const src = base + (<usize>k << 2);
+        for (let c = 0; c < NR; c++) store<f32>(dst + (c << 2), load<f32>(src + <usize>c * col));
         dst += NR << 2;
       }
     } else {
