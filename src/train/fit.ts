@@ -197,64 +197,68 @@ export function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): 
   const history: History = { epoch: [], history: {} };
   for (const cb of callbacks) cb.onTrainBegin();
   let logs: Record<string, number> = {};
-  const monitor = options?.monitor === true ? new GradientMonitor() : options?.monitor instanceof GradientMonitor ? options.monitor : null;
-  const detach = monitor !== null && monitor.model === null ? monitor.attach(model, { optimizer: cfg.optimizer }) : null;
-  model.train();
   const initialEpoch = options?.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs)
     throw new ConfigError(`fit: initialEpoch must be an integer in [0, epochs] (got ${initialEpoch} with epochs ${epochs})`);
-  for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
-    for (const cb of callbacks) cb.onEpochBegin(epoch);
-    // As Keras' progress logger: an epoch header for every epoch, unless there is only one.
-    if (verbose !== 0 && epochs > 1) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
-    const order = options?.shuffle ?? true ? permutation(n, gen) : null;
-    const bar = new ProgressBar(steps, verbose, sink);
-    const before = cfg.optimizer.stats === undefined ? null : { ...cfg.optimizer.stats };
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let s = 0; s < steps; s++) {
-      const start = s * batchSize;
-      const size = Math.min(batchSize, n - start);
-      tidy(() => {
-        let xb: Tensor;
-        let yb: Tensor;
-        if (order === null) [xb, yb] = [narrow(xTrain, 0, start, size), narrow(yTrain, 0, start, size)];
-        else {
-          const idx = tensor(order.subarray(start, start + size), [size], { dtype: 'int32' });
-          [xb, yb] = [indexSelect(xTrain, 0, idx), indexSelect(yTrain, 0, idx)];
-        }
-        const pred = model.call(xb) as Tensor;
-        const loss = cfg.loss(yb, pred);
-        // Zeroing in place (not dropping the gradients) reuses their memory step after step.
-        cfg.optimizer.zeroGrad({ setToNone: false });
-        loss.backward();
-        cfg.optimizer.step();
-        const lossValue = loss.item();
-        monitor?.step(lossValue);
-        lossSum += lossValue * size;
-        if (cfg.accuracy !== null) correct += noGrad(() => cfg.accuracy!(yb, pred));
-      });
-      seen += size;
-      const stepLogs = epochLogs(cfg, lossSum, correct, seen, before);
-      for (const cb of callbacks) cb.onBatchEnd(s, stepLogs);
-      bar.update(s + 1, stepLogs);
-      if (context.stopTraining) break;
+  const monitor = options?.monitor === true ? new GradientMonitor() : options?.monitor instanceof GradientMonitor ? options.monitor : null;
+  const detach = monitor !== null && monitor.model === null ? monitor.attach(model, { optimizer: cfg.optimizer }) : null;
+  model.train();
+  // The monitor is detached however training ends (an error in a step included).
+  try {
+    for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
+      for (const cb of callbacks) cb.onEpochBegin(epoch);
+      // As Keras' progress logger: an epoch header for every epoch, unless there is only one.
+      if (verbose !== 0 && epochs > 1) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
+      const order = options?.shuffle ?? true ? permutation(n, gen) : null;
+      const bar = new ProgressBar(steps, verbose, sink);
+      const before = cfg.optimizer.stats === undefined ? null : { ...cfg.optimizer.stats };
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let s = 0; s < steps; s++) {
+        const start = s * batchSize;
+        const size = Math.min(batchSize, n - start);
+        tidy(() => {
+          let xb: Tensor;
+          let yb: Tensor;
+          if (order === null) [xb, yb] = [narrow(xTrain, 0, start, size), narrow(yTrain, 0, start, size)];
+          else {
+            const idx = tensor(order.subarray(start, start + size), [size], { dtype: 'int32' });
+            [xb, yb] = [indexSelect(xTrain, 0, idx), indexSelect(yTrain, 0, idx)];
+          }
+          const pred = model.call(xb) as Tensor;
+          const loss = cfg.loss(yb, pred);
+          // Zeroing in place (not dropping the gradients) reuses their memory step after step.
+          cfg.optimizer.zeroGrad({ setToNone: false });
+          loss.backward();
+          cfg.optimizer.step();
+          const lossValue = loss.item();
+          monitor?.step(lossValue);
+          lossSum += lossValue * size;
+          if (cfg.accuracy !== null) correct += noGrad(() => cfg.accuracy!(yb, pred));
+        });
+        seen += size;
+        const stepLogs = epochLogs(cfg, lossSum, correct, seen, before);
+        for (const cb of callbacks) cb.onBatchEnd(s, stepLogs);
+        bar.update(s + 1, stepLogs);
+        if (context.stopTraining) break;
+      }
+      logs = epochLogs(cfg, lossSum, correct, seen, before);
+      if (validation !== null) {
+        const v = evaluate(model, validation[0], validation[1], { batchSize });
+        model.train();
+        logs.val_loss = v.loss;
+        if (v.accuracy !== undefined) logs.val_accuracy = v.accuracy;
+      }
+      bar.finish(logs);
+      history.epoch.push(epoch);
+      for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+      for (const cb of callbacks) cb.onEpochEnd(epoch, logs);
     }
-    logs = epochLogs(cfg, lossSum, correct, seen, before);
-    if (validation !== null) {
-      const v = evaluate(model, validation[0], validation[1], { batchSize });
-      model.train();
-      logs.val_loss = v.loss;
-      if (v.accuracy !== undefined) logs.val_accuracy = v.accuracy;
-    }
-    bar.finish(logs);
-    history.epoch.push(epoch);
-    for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
-    for (const cb of callbacks) cb.onEpochEnd(epoch, logs);
+    for (const cb of callbacks) cb.onTrainEnd(logs);
+  } finally {
+    detach?.();
   }
-  for (const cb of callbacks) cb.onTrainEnd(logs);
-  detach?.();
   if (monitor !== null && verbose !== 0) sink.write(`${monitor.summary()}\n`);
   return history;
 }
