@@ -25,7 +25,7 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   { name: 'optimizer', kind: 'string', choices: ['adam', 'sgd', 'adamw', 'rmsprop', 'adagrad'], default: 'adam', help: 'optimizer' },
   { name: 'lr', kind: 'number', help: 'learning rate (default 1e-3 for adam/adamw/rmsprop, 0.01 otherwise)' },
   { name: 'momentum', kind: 'number', default: 0.9, help: 'SGD momentum' },
-  { name: 'clip-norm', kind: 'number', default: 1, help: 'clip the global gradient norm to this (PyTorch clip_grad_norm_); 0 turns it off' },
+  { name: 'clip-norm', kind: 'number', default: 1, help: 'clip the global gradient norm to this (clipByGlobalNorm: clip_grad_norm_ without its 1e-6 epsilon); 0 turns it off' },
   { name: 'clip-value', kind: 'number', help: 'clamp every gradient entry to [−v, v] instead' },
   { name: 'global-clipnorm', kind: 'number', help: 'Keras’ global_clipnorm instead' },
   { name: 'epochs', kind: 'number', default: 5, help: 'epochs' },
