@@ -6,14 +6,17 @@
 import '../ops/methods.js';
 import { KeelError } from '../core/errors.js';
 import type { ProgressSink } from '../train/progress.js';
-import { helpText, parseFlags } from './args.js';
+import { type FlagSpec, helpText, parseFlags } from './args.js';
+import { setBackend } from '../backend/registry.js';
 import { TRAIN_FLAGS, train } from './train.js';
+import { EXPERIMENTS } from './experiments/index.js';
 
 const USAGE = `Usage: keel <command> [flags]
 
 Commands:
-  train     train the 784→128→10 MNIST model (He init, Adam, gradient clipping) and report test accuracy
-  help      show this help
+  train       train the 784→128→10 MNIST model (He init, Adam, gradient clipping) and report test accuracy
+  experiment  run a classic initialization experiment and check its claim (keel experiment --help)
+  help        show this help
 
 keel train flags:`;
 
@@ -26,14 +29,48 @@ interface Proc {
 
 async function main(proc: Proc): Promise<void> {
   const [command, ...rest] = proc.argv.slice(2);
+  if (command === 'experiment') {
+    experiment(proc, rest);
+    return;
+  }
   if (command === undefined || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help')) {
     proc.stdout.write(helpText(USAGE, TRAIN_FLAGS));
     if (command === undefined) proc.exitCode = 1;
     return;
   }
-  if (command !== 'train') throw new KeelError(`keel: unknown command '${command}' (commands: train, help; see keel --help)`);
+  if (command !== 'train') throw new KeelError(`keel: unknown command '${command}' (commands: train, experiment, help; see keel --help)`);
   await train(parseFlags(rest, TRAIN_FLAGS), proc.stdout);
 }
+
+/** `keel experiment NAME [--seed N] [--json]`: runs one experiment; exit code 1 when a claim fails. */
+function experiment(proc: Proc, args: string[]): void {
+  const usage =
+    'Usage: keel experiment <name> [flags]\n\nExperiments:\n' +
+    EXPERIMENTS.map((e) => `  ${e.name.padEnd(12)}${e.summary}`).join('\n') +
+    '\n\nEach prints its table and PASS/FAIL per claim; the exit code is 1 when a claim fails.\n\nkeel experiment flags:';
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || rest.includes('--help')) {
+    proc.stdout.write(helpText(usage, EXPERIMENT_FLAGS));
+    if (name === undefined) proc.exitCode = 1;
+    return;
+  }
+  const found = EXPERIMENTS.find((e) => e.name === name);
+  if (found === undefined)
+    throw new KeelError(`keel experiment: unknown experiment '${name}' (experiments: ${EXPERIMENTS.map((e) => e.name).join(', ')})`);
+  const flags = parseFlags(rest, EXPERIMENT_FLAGS);
+  if (flags.backend !== undefined) setBackend(flags.backend as string);
+  const json = flags.json === true;
+  const result = found.run({ out: json ? undefined : proc.stdout, seed: flags.seed as number });
+  if (json) proc.stdout.write(`${JSON.stringify(result)}\n`);
+  else proc.stdout.write(`${result.name}: ${result.ok ? 'all claims hold' : 'a claim FAILED'} (${result.seconds.toFixed(1)} s)\n`);
+  if (!result.ok) proc.exitCode = 1;
+}
+
+const EXPERIMENT_FLAGS: readonly FlagSpec[] = [
+  { name: 'seed', kind: 'number', default: 0, help: 'seed of the weights and the data' },
+  { name: 'backend', kind: 'string', choices: ['wasm', 'js'], help: 'compute backend (default: wasm where available)' },
+  { name: 'json', kind: 'boolean', default: false, help: 'print the structured result as one JSON line instead of the tables' },
+];
 
 const proc = (globalThis as unknown as { process: Proc }).process;
 main(proc).catch((e: unknown) => {
