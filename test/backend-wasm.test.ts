@@ -463,6 +463,42 @@ describe.skipIf(!supported)('wasm backend against the reference backend', () => 
     m.expectNone();
   });
 
+  it('scale and adamStep: bit for bit the reference, every size and edge value, float32 and float64', () => {
+    const m = new Mismatches();
+    const r = rng(15);
+    const moments: Gen = (q) => (q() < 1 / 16 ? [0, -0, 1e-30, 3e38][Math.floor(q() * 4)] : q() * 2);
+    for (const dtype of ['float32', 'float64'] as DType[])
+      for (const n of [1, 3, 4, 17, 64, 1000, 40_003, 100_352]) {
+        for (const alpha of [1, 0, -0, 0.3, 1 / 3, -2.5, Infinity, NaN, 1e-40]) {
+          const y = operand(wasm, dtype, [n], 'contiguous', r, floats);
+          js.scale(y.js.buf, alpha);
+          wasm.scale(y.wasm.buf, alpha);
+          m.check(wasm.read(y.wasm.buf), js.read(y.js.buf), `scale(${alpha}) ${dtype} [${n}]`, true);
+        }
+        for (const [weightDecay, gradScale, step] of [[0, 1, 1], [0.01, 0.37, 3], [0, 0, 1000]]) {
+          const scalars = {
+            gradScale, weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3,
+            biasCorrection1: 1 - 0.9 ** step, biasCorrection2: 1 - 0.999 ** step,
+          };
+          const [p, g] = [0, 1].map(() => operand(wasm, dtype, [n], 'contiguous', r, floats));
+          const [mm, v] = [0, 1].map(() => operand(wasm, dtype, [n], 'contiguous', r, moments));
+          js.adamStep(p.js.buf, g.js.buf, mm.js.buf, v.js.buf, scalars);
+          wasm.adamStep(p.wasm.buf, g.wasm.buf, mm.wasm.buf, v.wasm.buf, scalars);
+          const what = `adamStep(wd ${weightDecay}, scale ${gradScale}, t ${step}) ${dtype} [${n}]`;
+          for (const [name, t] of [['p', p], ['g', g], ['m', mm], ['v', v]] as const)
+            m.check(wasm.read(t.wasm.buf), js.read(t.js.buf), `${what} ${name}`, true);
+        }
+      }
+    m.expectNone();
+    const a = wasm.alloc('float32', 4);
+    expect(() => wasm.adamStep(a, wasm.alloc('float32', 5), wasm.alloc('float32', 4), wasm.alloc('float32', 4), {
+      gradScale: 1, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, biasCorrection1: 0.1, biasCorrection2: 0.001,
+    })).toThrow(/adamStep: g is 5 float32 elements but p 4 float32; every buffer must match/);
+    expect(() => wasm.adamStep(a, a, wasm.alloc('float32', 4), wasm.alloc('float32', 4), {
+      gradScale: 1, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, biasCorrection1: 0.1, biasCorrection2: 0.001,
+    })).toThrow(/adamStep: p and g are the same buffer/);
+  });
+
   it('copy: float32 between any layouts, and conversions between every pair of dtypes (exact)', () => {
     const m = new Mismatches();
     const r = rng(14);
@@ -521,6 +557,12 @@ describe.skipIf(!supported)('wasm backend: no float32 kernel runs in JavaScript'
     wasm.scatterAdd(out, [4, 6], 1, iv, xt);
     wasm.axpby(0.5, xt, 2, out);
     wasm.sumSquares(xt);
+    wasm.sumSquares(x);
+    wasm.scale(out, 0.5);
+    const moment = (): BackendBuffer => wasm.alloc('float32', 24);
+    wasm.adamStep(out, x.buf, moment(), moment(), {
+      gradScale: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, biasCorrection1: 0.1, biasCorrection2: 0.001,
+    });
     wasm.copy(xt, contiguous(out, [4, 6]));
     wasm.copy(iv, contiguous(out, [4, 6])); // int32 → float32
     wasm.copy(x, iv); // float32 → int32

@@ -62,4 +62,22 @@ describe.runIf(hasWasm)('wasm backend threads', () => {
       }
     }
   });
+
+  it('sumSquares, scale and adamStep split over threads equal the one-thread result bit for bit', () => {
+    for (const n of [40_003, 100_352, 262_147]) {
+      const run = (threads: number): Float32Array[] => {
+        wasm.maxThreads = threads;
+        const [p, grad, m, v] = [0, 1, 2, 3].map(() => randn([n], { generator: new Generator(n) }));
+        const s = new Float32Array([wasm.sumSquares(grad)]);
+        wasm.scale(grad.buf, 0.731);
+        wasm.adamStep(p.buf, grad.buf, m.buf, v.buf, {
+          gradScale: 0.5, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-2, biasCorrection1: 0.19, biasCorrection2: 0.002,
+        });
+        return [s, ...[p, grad, m, v].map((t) => t.toTypedArray() as Float32Array)];
+      };
+      const threaded = run(Infinity);
+      const single = run(1);
+      threaded.forEach((t, i) => expect(Buffer.from(t.buffer).equals(Buffer.from(single[i].buffer)), `output ${i} of n = ${n}`).toBe(true));
+    }
+  });
 });

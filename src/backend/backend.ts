@@ -124,4 +124,35 @@ export interface Backend {
   axpby(alpha: number, x: View, beta: number, y: BackendBuffer): void;
   /** `Σ x²` accumulated in float64, for gradient norms. */
   sumSquares(x: View): number;
+  /**
+   * `y ← alpha·y` in place over the whole buffer, `alpha` first rounded to `y`'s dtype and each
+   * product rounded once (as `y.mul_(alpha)`): the scaling of gradient clipping.
+   */
+  scale(y: BackendBuffer, alpha: number): void;
+  /**
+   * One PyTorch Adam step (no AMSGrad) over whole buffers of one float dtype and size, in place on
+   * `p`, `m` and `v` (`g` is only read), every operation rounded to the dtype in the order of
+   * the composition it replaces: `g ← g·gradScale`, `g ← g + wd·p` (when `weightDecay` ≠ 0),
+   * `m ← β1·m + (1−β1)·g`, `v ← β2·v + ((1−β2)·g)·g`, `p ← p + ((m / (√v/√bc2 + ε))·(1/bc1))·(−lr)`.
+   */
+  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void;
+}
+
+/**
+ * The scalars of one Adam step ({@link Backend.adamStep}), as the composition uses them; each is
+ * rounded to the parameters' dtype by the kernel, as a number operand would be.
+ */
+export interface AdamStepScalars {
+  /** Multiplies the gradient first (a clipping coefficient; 1 for none). */
+  gradScale: number;
+  /** L2 weight decay added to the gradient (0: none). */
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  /** `1 − β1ᵗ`. */
+  biasCorrection1: number;
+  /** `1 − β2ᵗ`. */
+  biasCorrection2: number;
+  eps: number;
+  lr: number;
 }

@@ -64,3 +64,21 @@ export function checkIndexShape(
         `${withAxis ? '' : ' but the axis'})`,
     );
 }
+
+/**
+ * Checks the buffers of a fused optimizer step: one float dtype and one size for all of them, and
+ * no buffer given twice (the kernel reads and writes them element by element).
+ */
+export function checkUpdateBuffers(op: string, buffers: Record<string, BackendBuffer>): void {
+  const entries = Object.entries(buffers);
+  const [firstRole, first] = entries[0];
+  if (first.dtype !== 'float32' && first.dtype !== 'float64')
+    throw new DTypeError(`${op}: ${firstRole} is ${first.dtype}; expected float32 or float64 buffers`);
+  for (const [role, b] of entries) {
+    if (b.dtype !== first.dtype || b.size !== first.size)
+      throw new ShapeError(
+        `${op}: ${role} is ${b.size} ${b.dtype} elements but ${firstRole} ${first.size} ${first.dtype}; every buffer must match`,
+      );
+    for (const [other, c] of entries) if (other !== role && c === b) throw new ConfigError(`${op}: ${role} and ${other} are the same buffer`);
+  }
+}

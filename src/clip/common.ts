@@ -99,14 +99,6 @@ export function allFinite(tensors: readonly (Tensor | null)[]): boolean {
   return true;
 }
 
-/**
- * Backends whose `axpby` kernel scales faster than their `binary('mul')` kernel with a broadcast
- * scalar. Measured on the 784→128→10 gradients (101,770 floats, 2 cores): js axpby 0.32 ms vs
- * js binary mul 1.4 ms (its generic per-element callback); wasm binary mul 0.032 ms vs wasm axpby
- * 0.067 ms (float64 lanes). Both paths give the float32 product rounded once, as PyTorch's mul_.
- */
-const SCALE_WITH_AXPBY: ReadonlySet<string> = new Set(['js']);
-
 /** Whether `t` covers its whole buffer contiguously from element 0 (kernels may write into it). */
 function ownsBuffer(t: Tensor): boolean {
   return t.offset === 0 && t.size === t.buf.size && t.isContiguous();
@@ -116,35 +108,16 @@ function ownsBuffer(t: Tensor): boolean {
  * @internal Multiplies every tensor by `coef` in place, exactly as PyTorch's `g.mul_(coef)`: the
  * product is rounded once to the tensor's dtype (the coefficient is first rounded to it, as a
  * float32 tensor times a 0-d tensor computes in float32), so ±Inf·0 and NaN give NaN and signed
- * zeros are kept. No branch on the value: a coefficient of 1 multiplies too.
+ * zeros are kept. No branch on the value: a coefficient of 1 multiplies too. A tensor that owns
+ * its buffer (every gradient backward makes) takes the backend's one-pass `scale` kernel.
  */
 export function scaleInPlace(tensors: readonly Tensor[], coef: number): void {
   noGrad(() => {
-    const scalars = new Map<string, Tensor>(); // one 0-d tensor per backend and dtype
-    try {
-      for (const t of tensors) {
-        t.assertLive('scale');
-        if (t.size === 0) continue;
-        if (!ownsBuffer(t) || t.dtype === 'int32') {
-          mul_(t, coef); // a strided view: the general in-place path
-          continue;
-        }
-        const c = t.dtype === 'float32' ? Math.fround(coef) : coef;
-        const axpby = SCALE_WITH_AXPBY.has(t.backend.name);
-        const key = `${t.backend.name}:${t.dtype}:${axpby}`;
-        let s = scalars.get(key);
-        if (s === undefined) {
-          s = Tensor.empty(t.backend, [], t.dtype);
-          if (!axpby) t.backend.fill(s.buf, c); // axpby reads a zero
-          scalars.set(key, s);
-        }
-        const broadcast = { buf: s.buf, shape: t.shape, strides: t.shape.map(() => 0), offset: 0 };
-        // y ← (−0)·0 + c·y: −0 + r is r for every r (±0, ±Inf and NaN included), so this is c·y.
-        if (axpby) t.backend.axpby(-0, broadcast, c, t.buf);
-        else t.backend.binary('mul', t, broadcast, t.buf);
-      }
-    } finally {
-      for (const s of scalars.values()) s.dispose();
+    for (const t of tensors) {
+      t.assertLive('scale');
+      if (t.size === 0) continue;
+      if (ownsBuffer(t) && t.dtype !== 'int32') t.backend.scale(t.buf, coef);
+      else mul_(t, coef); // a strided view: the general in-place path
     }
   });
 }

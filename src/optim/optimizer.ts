@@ -292,6 +292,15 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
   protected abstract stateFields(): StateFields;
 
   /**
+   * @internal The group's whole chain as one fused kernel pass, when the subclass has one and the
+   * tensors allow it: updates the group's parameters in place and returns the links' new states,
+   * or returns null (the default), and `step` runs the chain. The two must agree bit for bit.
+   */
+  protected fusedStep(_group: G, _grads: readonly (Tensor | null)[], _states: unknown[]): unknown[] | null {
+    return null;
+  }
+
+  /**
    * Clears the gradients: sets them to null (the default, as PyTorch) and releases their memory
    * (so a training loop's live-buffer count stays flat without waiting for the garbage
    * collector), or with `setToNone: false` fills them with zeros in place. Copy a gradient
@@ -335,10 +344,17 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
       let offset = 0;
       this.paramGroups.forEach((group, gi) => {
         const n = group.params.length;
-        const [u, s] = this.groupChain(group).transform.update(clipped.slice(offset, offset + n), this.groupStates[gi], group.params, info);
+        const groupGrads = clipped.slice(offset, offset + n);
+        offset += n;
+        const fused = this.fusedStep(group, groupGrads, this.groupStates[gi]);
+        if (fused !== null) {
+          updates.push(...groupGrads.map(() => null)); // already applied
+          groupStates.push(fused);
+          return;
+        }
+        const [u, s] = this.groupChain(group).transform.update(groupGrads, this.groupStates[gi], group.params, info);
         updates.push(...u);
         groupStates.push(s);
-        offset += n;
       });
       applyUpdates_(params, updates);
       this.groupStates = groupStates;

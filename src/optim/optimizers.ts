@@ -4,7 +4,9 @@
  * (`new Adam({ learningRate: 1e-3 })`, then `bind(params)`); see {@link Optimizer}.
  */
 import { ConfigError } from '../core/errors.js';
-import { scaleByAdagrad, scaleByAdam, scaleByRmsprop } from './adaptive.js';
+import { type ScaleByAdamState, scaleByAdagrad, scaleByAdam, scaleByRmsprop } from './adaptive.js';
+import { fusedAdamStep } from './fused-adam.js';
+import type { Tensor } from '../tensor/tensor.js';
 import {
   type ClipOptions,
   type Link,
@@ -237,6 +239,19 @@ export class Adam extends Optimizer<AdamParamGroup> {
 
   protected stateFields(): StateFields {
     return ADAM_FIELDS;
+  }
+
+  protected override fusedStep(g: AdamParamGroup, grads: readonly (Tensor | null)[], states: unknown[]): unknown[] | null {
+    // The PyTorch chain is [weightDecay, adam, lr]; Keras' formula and AMSGrad run the chain.
+    if (this.style !== 'pytorch' || g.amsgrad) return null;
+    const adam = fusedAdamStep(g.params, grads, states[1] as ScaleByAdamState, {
+      lr: g.lr,
+      beta1: g.betas[0],
+      beta2: g.betas[1],
+      eps: g.eps,
+      weightDecay: g.weightDecay,
+    });
+    return adam === null ? null : [states[0], adam, states[2]];
   }
 }
 

@@ -2,6 +2,7 @@ import { DTYPES, type DType, type TypedArray, makeTypedArray } from '../../core/
 import { ConfigError, DTypeError, DisposedError, ShapeError, fmtShape } from '../../core/errors.js';
 import { checkShape, numel } from '../../core/shape.js';
 import type {
+  AdamStepScalars,
   ArgReduceOp,
   Backend,
   BackendBuffer,
@@ -11,12 +12,13 @@ import type {
   UnaryParams,
   View,
 } from '../backend.js';
-import { checkAliasing, checkAxis, checkIndexShape, sameShapes } from '../checks.js';
+import { checkAliasing, checkAxis, checkIndexShape, checkUpdateBuffers, sameShapes } from '../checks.js';
 import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from './elementwise.js';
 import { gatherAxis, scatterAddAxis } from './gather.js';
 import { binaryFn, unaryFn } from './math.js';
 import { matmulBatched } from './matmul.js';
 import { argReduceAxis, reduceAxes } from './reduce.js';
+import { adamArrays, scaleArray } from './update.js';
 import type { ArrayView } from './strided.js';
 
 /**
@@ -161,6 +163,15 @@ export class JsBackend implements Backend {
 
   sumSquares(x: View): number {
     return sumSquaresStrided(resolve('sumSquares', 'x', x));
+  }
+
+  scale(y: BackendBuffer, alpha: number): void {
+    scaleArray(arrayOf('scale', 'y', y), alpha);
+  }
+
+  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void {
+    checkUpdateBuffers('adamStep', { p, g, m, v });
+    adamArrays(arrayOf('adamStep', 'p', p), arrayOf('adamStep', 'g', g), arrayOf('adamStep', 'm', m), arrayOf('adamStep', 'v', v), s);
   }
 }
 

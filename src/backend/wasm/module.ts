@@ -37,6 +37,17 @@ export interface KernelExports {
   scatterAddF32(desc: number, index: number, src: number, out: number, len: number, along: number): number;
   axpbyF32(desc: number, alpha: number, x: number, xDtype: number, beta: number, y: number): void;
   sumSquaresF32(desc: number, x: number): number;
+
+  // Whole-buffer kernels of clipping and optimizer updates (assembly/update.ts), over [i0, i1).
+  squaresBlock(): number;
+  /** Partial `Σ x²` of blocks [b0, b1) of squaresBlock() elements into the float64 array `out`. */
+  sumSquaresBlocksF32(x: number, n: number, b0: number, b1: number, out: number): void;
+  scaleF32(y: number, i0: number, i1: number, c: number): void;
+  adamF32(
+    p: number, g: number, m: number, v: number, i0: number, i1: number,
+    gradScale: number, wd: number, decay: number, b1: number, c1: number, b2: number, c2: number,
+    sqrtBc2: number, eps: number, invBc1: number, negLr: number,
+  ): void;
 }
 
 /** The memory's limits, in 64 KiB pages: start small, allow up to 4 GiB. */

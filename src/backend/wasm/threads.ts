@@ -10,8 +10,10 @@
  * thread.
  */
 
-/** Bytes of one worker's control block: [seq, done, fn, nargs, ready, failed, pad, pad] + 16 f64 args. */
-export const CONTROL_BYTES = 32 + 16 * 8;
+/** Most arguments a threaded kernel takes (adamF32 has 17). */
+export const MAX_ARGS = 24;
+/** Bytes of one worker's control block: [seq, done, fn, nargs, ready, failed, pad, pad] + MAX_ARGS f64 args. */
+export const CONTROL_BYTES = 32 + MAX_ARGS * 8;
 const SEQ = 0;
 const DONE = 1;
 const FN = 2;
@@ -27,7 +29,7 @@ const { module, memory, control, names } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm kernel aborted'); } } });
 const fns = names.map((n) => instance.exports[n]);
 const i32 = new Int32Array(memory.buffer, control, 8);
-const args = new Float64Array(memory.buffer, control + 32, 16);
+const args = new Float64Array(memory.buffer, control + 32, ${MAX_ARGS});
 let seen = 0;
 Atomics.store(i32, ${READY}, 1);
 for (;;) {
@@ -41,7 +43,10 @@ for (;;) {
     const n = i32[${NARGS}];
     const a = args;
     switch (n) {
+      case 4: fns[i32[${FN}]](a[0], a[1], a[2], a[3]); break;
+      case 5: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4]); break;
       case 13: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]); break;
+      case 17: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16]); break;
       default: fns[i32[${FN}]](...Array.from(a.subarray(0, n)));
     }
   } catch (e) {
@@ -130,6 +135,7 @@ export class ThreadPool {
       const lane = this.lanes[i - 1];
       const base = lane.control >> 2;
       const args = calls[i];
+      if (args.length > MAX_ARGS) throw new Error(`ThreadPool.run: ${this.names[fn]} takes ${args.length} arguments, more than ${MAX_ARGS}`);
       this.f64.set(args, (lane.control + 32) >> 3);
       this.i32[base + FN] = fn;
       this.i32[base + NARGS] = args.length;

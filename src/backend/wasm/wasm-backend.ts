@@ -1,23 +1,31 @@
 import { type DType, type TypedArray, bytesPerElement } from '../../core/dtype.js';
 import { ConfigError, DTypeError, DisposedError, ShapeError, fmtShape } from '../../core/errors.js';
 import { checkShape, contiguousStrides, numel } from '../../core/shape.js';
-import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, UnaryOp, UnaryParams, View } from '../backend.js';
+import type { AdamStepScalars, ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, UnaryOp, UnaryParams, View } from '../backend.js';
 import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from '../js/elementwise.js';
 import { gatherAxis, scatterAddAxis } from '../js/gather.js';
 import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
 import { type ArrayView, coalesce, unravel, withoutAxis } from '../js/strided.js';
-import { checkAliasing, checkAxis, checkIndexShape, sameShapes } from '../checks.js';
+import { checkAliasing, checkAxis, checkIndexShape, checkUpdateBuffers, sameShapes } from '../checks.js';
+import { adamArrays, scaleArray } from '../js/update.js';
 import { Allocator } from './allocator.js';
 import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelModule } from './module.js';
 import { ThreadPool, defaultThreads } from './threads.js';
 
 /** Kernels that worker threads can run, by index. */
-const THREADED = ['gemmF32', 'peakF32', 'peakMaddF32'] as const;
+const THREADED = ['gemmF32', 'peakF32', 'peakMaddF32', 'sumSquaresBlocksF32', 'scaleF32', 'adamF32'] as const;
 
 /** Below this many flops a matmul runs on one thread: waking a worker would cost more. */
 const PARALLEL_FLOPS = 1 << 20;
+
+/**
+ * From this many elements a whole-buffer update (sum of squares, scale, optimizer step) is split
+ * between threads. Below it the hand-off costs more than the pass (measured on the 784→128→10
+ * gradients: the 100,352-float weight gains, the 1,280-float one does not).
+ */
+const PARALLEL_ELEMENTS = 1 << 15;
 
 // Codes shared with the AssemblyScript kernels (assembly/strided.ts, vmath.ts, reduce.ts): the
 // Record types make the compiler list any op that is added to the interface but not here.
@@ -393,12 +401,85 @@ export class WasmBackend implements Backend {
 
   sumSquares(x: View): number {
     const xo = this.operand('sumSquares', 'x', x);
-    if (numel(x.shape) === 0) return 0;
+    const n = numel(x.shape);
+    if (n === 0) return 0;
     if (x.buf.dtype !== 'float32' || !this.describe(x.shape, [xo.strides])) {
       this.fallback('sumSquares', x.buf.dtype);
       return sumSquaresStrided(this.view('sumSquares', 'x', x));
     }
-    return this.kernels.sumSquaresF32(this.desc, xo.ptr);
+    const i32 = this.heap('int32');
+    const contiguous = i32[this.desc >> 2] === 1 && i32[(this.desc >> 2) + DESC_SHAPE + this.descMaxRank] === 4;
+    if (!contiguous) return this.kernels.sumSquaresF32(this.desc, xo.ptr);
+    // Contiguous: partial sums over fixed blocks, added in block order, so the result is the same
+    // whether one thread or several computed the blocks.
+    const blocks = Math.ceil(n / this.kernels.squaresBlock());
+    const bytes = blocks * 8;
+    const partials = this.allocator.alloc(bytes);
+    try {
+      this.split(blocks, n >= PARALLEL_ELEMENTS, 1, (b0, b1) => [xo.ptr, n, b0, b1, partials], 'sumSquaresBlocksF32', (c) =>
+        this.kernels.sumSquaresBlocksF32(c[0], c[1], c[2], c[3], c[4]),
+      );
+      const f64 = this.heap('float64');
+      let total = 0;
+      for (let b = 0, at = partials >> 3; b < blocks; b++) total += f64[at + b];
+      return total;
+    } finally {
+      this.allocator.release(partials, bytes);
+    }
+  }
+
+  scale(y: BackendBuffer, alpha: number): void {
+    const b = this.own('scale', 'y', y);
+    if (b.size === 0) return;
+    if (b.dtype !== 'float32') {
+      this.fallback('scale', b.dtype);
+      scaleArray(this.output('scale', y), alpha);
+      return;
+    }
+    const c = Math.fround(alpha);
+    this.split(b.size, b.size >= PARALLEL_ELEMENTS, 16, (i0, i1) => [b.ptr, i0, i1, c], 'scaleF32', (a) => this.kernels.scaleF32(a[0], a[1], a[2], a[3]));
+  }
+
+  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void {
+    checkUpdateBuffers('adamStep', { p, g, m, v });
+    const [pb, gb, mb, vb] = [p, g, m, v].map((b, i) => this.own('adamStep', ['p', 'g', 'm', 'v'][i], b));
+    if (pb.size === 0) return;
+    if (pb.dtype !== 'float32') {
+      this.fallback('adamStep', pb.dtype);
+      adamArrays(this.output('adamStep', p), this.output('adamStep', g), this.output('adamStep', m), this.output('adamStep', v), s);
+      return;
+    }
+    const f = Math.fround;
+    const scalars = [
+      f(s.gradScale), f(s.weightDecay), s.weightDecay !== 0 ? 1 : 0, f(s.beta1), f(1 - s.beta1), f(s.beta2), f(1 - s.beta2),
+      f(Math.sqrt(s.biasCorrection2)), f(s.eps), f(1 / s.biasCorrection1), f(-s.lr),
+    ];
+    this.split(pb.size, pb.size >= PARALLEL_ELEMENTS, 16, (i0, i1) => [pb.ptr, gb.ptr, mb.ptr, vb.ptr, i0, i1, ...scalars], 'adamF32', (a) =>
+      this.kernels.adamF32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16]),
+    );
+  }
+
+  /**
+   * Runs `kernel` over [0, total) in one call, or split into one contiguous range per thread
+   * (boundaries on multiples of `unit`) when `parallel` and threads are available.
+   */
+  private split(
+    total: number,
+    parallel: boolean,
+    unit: number,
+    args: (start: number, end: number) => number[],
+    kernel: (typeof THREADED)[number],
+    runHere: (args: readonly number[]) => void,
+  ): void {
+    const threads = parallel ? this.threads : 1;
+    if (threads === 1) {
+      runHere(args(0, total));
+      return;
+    }
+    const per = Math.ceil(total / unit / threads) * unit;
+    const calls: number[][] = [];
+    for (let start = 0; start < total; start += per) calls.push(args(start, Math.min(total, start + per)));
+    this.pool.run(calls, THREADED.indexOf(kernel), runHere);
   }
 
   /**

@@ -1,0 +1,67 @@
+import type { Tensor } from '../tensor/tensor.js';
+import type { ScaleByAdamState } from './adaptive.js';
+
+/**
+ * PyTorch's Adam (no AMSGrad) as one pass over each parameter: the backend's `adamStep` kernel
+ * reads the gradient once and updates the parameter and both moments in place, instead of the
+ * dozen whole-tensor operations of the chain weightDecay → scaleByAdam → scaleByLearningRate →
+ * `p ← p + u`. It computes the same float32 operations in the same order, so the two agree bit
+ * for bit (test/optim-fused.test.ts); the chain remains the definition and the fallback.
+ */
+
+/** The hyperparameters of one PyTorch-style Adam param group. */
+export interface FusedAdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+/** Whether `t` is the whole of its buffer, laid out contiguously from element 0. */
+function ownsBuffer(t: Tensor): boolean {
+  return t.offset === 0 && t.size === t.buf.size && t.isContiguous();
+}
+
+/**
+ * Runs one Adam step for every parameter with a gradient, in place, and returns the new state;
+ * or returns null, touching nothing, when some tensor cannot take the fused kernel (a strided
+ * view, mixed dtypes or backends, int32), so the caller runs the chain instead.
+ */
+export function fusedAdamStep(
+  params: readonly Tensor[],
+  grads: readonly (Tensor | null)[],
+  state: ScaleByAdamState,
+  hyper: FusedAdamHyper,
+): ScaleByAdamState | null {
+  if (state.maxExpAvgSq !== null) return null;
+  for (let j = 0; j < params.length; j++) {
+    const g = grads[j];
+    if (g === null || g === undefined) continue;
+    const p = params[j];
+    for (const t of [p, g, state.expAvg[j], state.expAvgSq[j]]) {
+      if (t.backend !== p.backend || t.dtype !== p.dtype || t.size !== p.size || !ownsBuffer(t)) return null;
+      if (t.dtype !== 'float32' && t.dtype !== 'float64') return null;
+    }
+  }
+  const step = [...state.step];
+  for (let j = 0; j < params.length; j++) {
+    const g = grads[j];
+    if (g === null || g === undefined) continue;
+    const p = params[j];
+    const t = ++step[j];
+    if (p.size === 0) continue;
+    p.backend.adamStep(p.buf, g.buf, state.expAvg[j].buf, state.expAvgSq[j].buf, {
+      gradScale: 1,
+      weightDecay: hyper.weightDecay,
+      beta1: hyper.beta1,
+      beta2: hyper.beta2,
+      // Bias corrections in double precision (Python floats), as the chain and PyTorch.
+      biasCorrection1: 1 - hyper.beta1 ** t,
+      biasCorrection2: 1 - hyper.beta2 ** t,
+      eps: hyper.eps,
+      lr: hyper.lr,
+    });
+  }
+  return { ...state, step };
+}
