@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { linear } from '../src/nn/functional.js';
 import {
   DTypeError,
   Generator,
@@ -322,6 +323,15 @@ describe('gradcheck: matmul', () => {
     { label: '1 x 1 inner matrices [3, 1] x [1, 5]', fn: matmul, sa: [3, 1], sb: [1, 5] },
   ];
   it.each(cases)('$label', ({ fn, sa, sb }) => check(fn, [normal(1, sa), normal(2, sb)]));
+
+  it('linear (x·Wᵀ + b as one primitive): 2-D and 3-D inputs, with and without bias, a transposed input', () => {
+    check((x, w, b) => linear(x, w, b), [normal(11, [3, 4]), normal(12, [5, 4]), normal(13, [5])]);
+    check((x, w) => linear(x, w), [normal(14, [2, 3, 4]), normal(15, [5, 4])]);
+    check((x, w, b) => linear(x.T, w, b), [normal(16, [4, 3]), normal(17, [5, 4]), normal(18, [5])]);
+    check((x, w, b) => linear(x, w.T, b), [normal(19, [3, 4]), normal(20, [4, 5]), normal(21, [5])]);
+    const w = randn([5, 4], { dtype: 'float64', generator: new Generator(22) });
+    check((x) => linear(x, w), [normal(23, [2, 1, 3, 4])]);
+  });
 
   it('only one operand requires grad', () => {
     const c = randn([4, 5], { dtype: 'float64', generator: new Generator(3) });

@@ -61,6 +61,7 @@ export interface PrimitiveParams {
   argmax: { axis: number; keepDims: boolean };
   argmin: { axis: number; keepDims: boolean };
   matmul: NoParams;
+  linear: NoParams;
   reshape: { shape: readonly number[] };
   permute: { dims: readonly number[] };
   expand: { shape: readonly number[] };
@@ -107,6 +108,12 @@ const transposeLast = (t: Tensor): Tensor => {
   const dims = t.shape.map((_, i) => i);
   [dims[t.ndim - 2], dims[t.ndim - 1]] = [dims[t.ndim - 1], dims[t.ndim - 2]];
   return run('permute', [t], { dims });
+};
+
+/** Whether the last two dimensions of `t` are a transposed (column-major) matrix. */
+const columnMajor = (t: Tensor): boolean => {
+  const r = t.ndim - 2;
+  return t.shape[r] > 1 && t.shape[r + 1] > 1 && t.strides[r] === 1 && t.strides[r + 1] !== 1;
 };
 
 /** A 0-d tensor holding `value`, with `like`'s dtype and backend. */
@@ -214,6 +221,30 @@ function matmulOperand(t: Tensor, batch: readonly number[], temps: Tensor[]): Vi
     return { buf: copy.buf, shape: [B, rows, cols], strides: [rows * cols, cols, 1], offset: 0 };
   }
   return { buf: t.buf, shape: [B, rows, cols], strides: [B === 1 ? 0 : bstride, rs, cs], offset: t.offset };
+}
+
+/**
+ * `x·Wᵀ + b` for `x` `[..., in]`, `W` `[out, in]`, `b` `[out]` (optional): one matmul that reads
+ * W through a transposed view, and the bias added into the product in place.
+ */
+function linearForward(inputs: readonly Tensor[]): Tensor {
+  const [x, w, b] = inputs;
+  const inF = w.shape[1];
+  const outF = w.shape[0];
+  const rows = numel(x.shape.slice(0, -1));
+  const flat = RULES.reshape.forward([x], { shape: [rows, inF] });
+  const wt = w.view([inF, outF], [w.strides[1], w.strides[0]], w.offset);
+  const out = matmulForward([flat, wt]);
+  flat.dispose();
+  wt.dispose();
+  if (b !== undefined && out.size > 0) {
+    const bias = { buf: b.buf, shape: [rows, outF], strides: [0, b.strides[0]], offset: b.offset };
+    out.backend.binary('add', out, bias, out.buf);
+  }
+  if (x.ndim === 2) return out;
+  const shaped = out.view([...x.shape.slice(0, -1), outF], contiguousStrides([...x.shape.slice(0, -1), outF]), 0);
+  out.dispose();
+  return shaped;
 }
 
 function matmulForward(inputs: readonly Tensor[]): Tensor {
@@ -493,10 +524,39 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
     forward: matmulForward,
     save: ([a, b]) => [a, b],
     // dA = G·Bᵀ and dB = Aᵀ·G, with the transposes as views (the kernel reads them in place).
+    // An operand that is itself a transposed view (the weight of `x·Wᵀ`) gets its gradient
+    // computed transposed, (Gᵀ·A)ᵀ, so it arrives in the layout of the tensor behind the view and
+    // reaches W without a transposing copy; each element is the same dot product, bit for bit.
     backward: (g, [a, b], _p, info) => [
-      info.needsGrad[0] ? run('matmul', [g, transposeLast(b)], none) : null,
-      info.needsGrad[1] ? run('matmul', [transposeLast(a), g], none) : null,
+      info.needsGrad[0]
+        ? columnMajor(a)
+          ? transposeLast(run('matmul', [b, transposeLast(g)], none))
+          : run('matmul', [g, transposeLast(b)], none)
+        : null,
+      info.needsGrad[1]
+        ? columnMajor(b)
+          ? transposeLast(run('matmul', [transposeLast(g), a], none))
+          : run('matmul', [transposeLast(a), g], none)
+        : null,
     ],
+  },
+  linear: {
+    name: 'AddmmBackward',
+    forward: linearForward,
+    save: ([x, w]) => [x, w],
+    // y = x·Wᵀ + b over x's rows: dx = G·W, dW = Gᵀ·x (made in W's own layout, so the parameter
+    // adopts it without a transposing copy), db = Σ over the rows of G.
+    backward: (g, [x, w], _p, info) => {
+      const inF = w.shape[1];
+      const outF = w.shape[0];
+      const rows = numel(g.shape.slice(0, -1));
+      const g2 = run('reshape', [g], { shape: [rows, outF] });
+      return [
+        info.needsGrad[0] ? run('reshape', [run('matmul', [g2, w], none)], { shape: info.shapes[0] }) : null,
+        info.needsGrad[1] ? run('matmul', [transposeLast(g2), run('reshape', [x], { shape: [rows, inF] })], none) : null,
+        info.needsGrad[2] ? run('sum', [g2], { axes: [0], keepDims: false }) : null,
+      ];
+    },
   },
   reshape: {
     name: 'ReshapeBackward',

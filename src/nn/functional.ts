@@ -5,6 +5,7 @@
  * from the primitives, with no backward of its own.
  */
 import { noGrad } from '../autograd/grad-mode.js';
+import { run } from '../autograd/run.js';
 import { DTypeError, ConfigError, ShapeError, fmtShape } from '../core/errors.js';
 import { type Generator, defaultGenerator } from '../core/random.js';
 import { numel } from '../core/shape.js';
@@ -43,6 +44,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     );
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]))
     throw new ShapeError(`linear: bias ${fmtShape(bias.shape)} must be [${weight.shape[0]}] to match weight ${fmtShape(weight.shape)}`);
+  // One primitive when the dtypes agree (the common case); mixed dtypes promote through the composition.
+  if (x.ndim >= 2 && x.dtype === weight.dtype && (bias === null || bias.dtype === weight.dtype) && x.dtype !== 'int32')
+    return run('linear', bias === null ? [x, weight] : [x, weight, bias], {});
   const out = matmul(x, transpose(weight));
   return bias === null ? out : add(out, bias);
 }

@@ -17,6 +17,7 @@
  * exception is the input gradient of {@link bce}, which is PyTorch's formula rather than the
  * derivative of the clamped forward (see there why).
  */
+import { scalarLike } from '../autograd/primitives.js';
 import { isFloat } from '../core/dtype.js';
 import { ConfigError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, shapesEqual } from '../core/shape.js';
@@ -207,11 +208,16 @@ function checkClassRange(
   inputShape: readonly number[],
   ignoreIndex: number | null,
   names: [string, string] = ['input', 'target'],
-): void {
+): boolean {
   const values = target.toTypedArray();
+  let ignored = false;
   for (let k = 0; k < values.length; k++) {
     const v = values[k];
-    if (v === ignoreIndex || (v >= 0 && v < classes)) continue;
+    if (v === ignoreIndex) {
+      ignored = true;
+      continue;
+    }
+    if (v >= 0 && v < classes) continue;
     const where = target.ndim === 0 ? '' : ` at index ${position(k, target.shape)}`;
     const ignore = ignoreIndex === null ? '' : `; only ignoreIndex (${ignoreIndex}) may lie outside it`;
     throw new ConfigError(
@@ -219,13 +225,14 @@ function checkClassRange(
         `for C = ${classes} classes (${names[0]} shape ${fmtShape(inputShape)})${ignore}`,
     );
   }
+  return ignored;
 }
 
 /**
  * Checks class-index targets against `input` `[N, C, d1, ...]` (or `[C]`): int32, shape `[N, d1,
  * ...]` (or `[]`), values in range.
  */
-function checkClassTargets(fn: string, input: Tensor, target: Tensor, ignoreIndex: number): void {
+function checkClassTargets(fn: string, input: Tensor, target: Tensor, ignoreIndex: number): boolean {
   if (target.dtype !== 'int32')
     throw new DTypeError(`${fn}: target must be int32 class indices (got ${target.dtype}) (convert with target.cast('int32'))`);
   const expected = input.ndim === 1 ? [] : input.shape.filter((_, i) => i !== 1);
@@ -239,7 +246,7 @@ function checkClassTargets(fn: string, input: Tensor, target: Tensor, ignoreInde
         `${fmtShape(expected)} (the input's shape without its class dimension ${input.ndim === 1 ? 0 : 1})`,
     );
   }
-  checkClassRange(fn, target, input.ndim === 1 ? input.shape[0] : input.shape[1], input.shape, ignoreIndex);
+  return checkClassRange(fn, target, input.ndim === 1 ? input.shape[0] : input.shape[1], input.shape, ignoreIndex);
 }
 
 /** `[1, C, 1, ...]`: a per-class weight broadcast along axis 1 of a rank-`ndim` tensor. */
@@ -261,8 +268,8 @@ interface NllParts {
   elements: Tensor;
   /** 1 (or w[t]) where counted, 0 where ignored. */
   counted: Tensor;
-  /** Which elements are counted (int32 1/0), for masking. */
-  valid: Tensor;
+  /** Which elements are counted (int32 1/0), for masking; null when every one is. */
+  valid: Tensor | null;
 }
 
 /**
@@ -270,7 +277,12 @@ interface NllParts {
  * elements are selected away with `where` (not multiplied by 0), so an infinite log-probability
  * or a 0/0 mean over no counted element never leaks NaN into the gradient.
  */
-function nllParts(logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number): NllParts {
+function nllParts(logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, anyIgnored = true): NllParts {
+  if (!anyIgnored && weight === null) {
+    // Every element counts with weight 1 (the common case): no masks, the mean divides by N.
+    const picked = squeeze(gather(logp, 1, unsqueeze(target, 1)), 1);
+    return { elements: neg(picked), counted: scalarLike(target.size, logp), valid: null };
+  }
   const valid = ne(target, ignoreIndex);
   // Ignored targets may lie outside [0, C−1] (−100): gather a valid class there, then mask it out.
   const safe = where(valid, target, 0);
@@ -306,16 +318,16 @@ export function nllLoss(input: Tensor, target: Tensor, options?: NLLLossOptions)
   const weight = constant(checkClassWeight(fn, options?.weight));
   checkFloatInput(fn, 'input (log-probabilities)', input);
   if (input.ndim === 0) throw new ShapeError(`${fn}: input must have a class dimension: [C], [N, C] or [N, C, d1, ...] (got a scalar)`);
-  checkClassTargets(fn, input, target, ignoreIndex);
+  const anyIgnored = checkClassTargets(fn, input, target, ignoreIndex);
   const classes = input.ndim === 1 ? input.shape[0] : input.shape[1];
   checkWeightLength(fn, weight, classes);
   const unbatched = input.ndim === 1;
   const x = unbatched ? unsqueeze(input, 0) : input;
   const t = unbatched ? unsqueeze(target, 0) : target;
-  const parts = nllParts(x, t, weight, ignoreIndex);
+  const parts = nllParts(x, t, weight, ignoreIndex, anyIgnored);
   if (reduction === 'none') return unbatched ? reshape(parts.elements, []) : parts.elements;
   if (reduction === 'sum') return sum(parts.elements);
-  return div(sum(parts.elements), sum(parts.counted));
+  return div(sum(parts.elements), parts.valid === null ? parts.counted : sum(parts.counted));
 }
 
 /**
@@ -363,14 +375,14 @@ export function crossEntropy(input: Tensor, target: Tensor, options?: CrossEntro
     throw new DTypeError(
       `${fn}: target must be int32 class indices (got ${target.dtype}); for probabilities pass a float tensor of shape ${fmtShape(input.shape)}`,
     );
-  checkClassTargets(fn, input, target, ignoreIndex);
+  const anyIgnored = checkClassTargets(fn, input, target, ignoreIndex);
 
   const unbatched = input.ndim === 1;
   const x = unbatched ? unsqueeze(input, 0) : input;
   const t = unbatched ? unsqueeze(target, 0) : target;
   const logp = logSoftmax(x, 1);
-  const parts = nllParts(logp, t, weight, ignoreIndex);
-  const denominator = reduction === 'mean' ? sum(parts.counted) : null;
+  const parts = nllParts(logp, t, weight, ignoreIndex, anyIgnored);
+  const denominator = reduction !== 'mean' ? null : parts.valid === null ? parts.counted : sum(parts.counted);
   const finish = (elements: Tensor): Tensor => {
     if (reduction === 'none') return unbatched ? reshape(elements, []) : elements;
     return denominator === null ? sum(elements) : div(sum(elements), denominator);
@@ -378,7 +390,8 @@ export function crossEntropy(input: Tensor, target: Tensor, options?: CrossEntro
   const nll = finish(parts.elements);
   if (eps === 0) return nll;
   const weighted = weight === null ? logp : mul(logp, classView(cast(weight, x.dtype), x.ndim));
-  const smooth = where(parts.valid, neg(sum(weighted, { axis: 1 })), 0);
+  const smoothAll = neg(sum(weighted, { axis: 1 }));
+  const smooth = parts.valid === null ? smoothAll : where(parts.valid, smoothAll, 0);
   return add(mul(nll, 1 - eps), mul(finish(smooth), eps / classes));
 }
 
