@@ -3,14 +3,16 @@
 //   KEEL_BENCH=quick node bench/clip.mjs          (~3 s, rough numbers)
 // The model is the 784 -> 128 ReLU -> 10 MLP of two nn.Linear layers (101,770 parameters), batch
 // 32, cross-entropy loss. A training step is: forward, backward, clipGradNorm_(params, 1.0) over
-// all parameters, and the SGD update p <- p - lr*g (sub_ under noGrad), in one tidy. Reported:
+// all parameters, and the update, in one tidy: Adam(lr 1e-3), the W1 recipe of the speed issue
+// (default), or KEEL_BENCH_OPTIMIZER=sgd for plain SGD p <- p - lr*g (sub_ under noGrad), a
+// shorter step and so the harder ratio. Reported:
 // 1. in-loop: the time clipGradNorm_ takes inside each step, as a fraction of the whole step
 //    (sum over the measured steps, and the ratio of the medians); target: under 3%;
 // 2. isolated: clipGradNorm_ alone on the gradients of one backward, repeated (median and min per
 //    call), and its two halves: getTotalNorm (the norm) and clipGradsWithNorm_ (the scaling).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { Generator, getBackend, listBackends, manualSeed, memory, nn, noGrad, randint, randn, sub_, tidy } from '../dist/index.js';
+import { Adam, Generator, getBackend, listBackends, manualSeed, memory, nn, noGrad, randint, randn, sub_, tidy } from '../dist/index.js';
 import { clipGradNorm_, clipGradsWithNorm_, getTotalNorm } from '../dist/clip/index.js';
 
 const mode = process.env.KEEL_BENCH ?? 'default';
@@ -22,6 +24,8 @@ const TARGET = 0.03;
 const B = 32;
 const LR = 0.01;
 const MAX_NORM = 1.0;
+const OPTIMIZER = process.env.KEEL_BENCH_OPTIMIZER ?? 'adam';
+if (!['adam', 'sgd'].includes(OPTIMIZER)) throw new Error(`bench/clip.mjs: KEEL_BENCH_OPTIMIZER must be adam or sgd (got '${OPTIMIZER}')`);
 
 const t0 = performance.now();
 const backend = getBackend();
@@ -37,6 +41,7 @@ const params = [...fc1.parameters(), ...fc2.parameters()];
 const numParams = params.reduce((n, p) => n + p.size, 0);
 const x = randn([B, 784], { generator: gen });
 const y = randint(0, 10, [B], { generator: gen });
+const adam = OPTIMIZER === 'adam' ? new Adam(params, { lr: 1e-3 }) : null;
 
 function freeGrads() {
   for (const p of params) {
@@ -62,9 +67,11 @@ function step() {
     const c = performance.now();
     norm = clipGradNorm_(params, MAX_NORM);
     clipMs = performance.now() - c;
-    noGrad(() => {
-      for (const p of params) sub_(p, p.grad, LR);
-    });
+    if (adam !== null) adam.step();
+    else
+      noGrad(() => {
+        for (const p of params) sub_(p, p.grad, LR);
+      });
   });
   return [performance.now() - s, clipMs, norm];
 }
@@ -129,7 +136,8 @@ console.log(
     mode,
     model: '784-128 ReLU-10 (nn.Linear x2), batch 32, crossEntropy',
     num_params: numParams,
-    step: 'forward + backward + clipGradNorm_(params, 1.0) + SGD p -= 0.01*g, one tidy per step',
+    optimizer: OPTIMIZER,
+    step: `forward + backward + clipGradNorm_(params, 1.0) + ${adam !== null ? 'Adam(lr 1e-3).step()' : 'SGD p -= 0.01*g'}, one tidy per step`,
     warmup_steps: WARMUP,
     measured_steps: stepMs.length,
     measured_s: round(measuredS, 2),
