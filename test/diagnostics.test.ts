@@ -272,9 +272,15 @@ describe('GradientMonitor', () => {
     const model = new keras.Sequential([keras.layers.dense({ units: 16, activation: 'relu', inputShape: [8] }), keras.layers.dense({ units: 3 })]);
     model.compile({ optimizer: new SGD({ learningRate: 0.05 }), loss: 'sparseCategoricalCrossentropy' });
     let out = '';
-    const monitor = new GradientMonitor({ every: 2 });
+    const lines: string[] = [];
+    const monitor = new GradientMonitor({ every: 2, logSink: (line) => lines.push(line) });
     model.fit(x, y, { epochs: 2, batchSize: 16, monitor, verbose: 2, output: { write: (s: string) => void (out += s), isTTY: false } });
     expect(monitor.records.map((r) => r.step)).toEqual([0, 2, 4, 6]);
+    // fit writes each epoch's metrics into the run log, after that epoch's sampled steps
+    const kinds = lines.map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(kinds.filter((k) => k === 'epoch')).toHaveLength(2);
+    expect(kinds.indexOf('epoch')).toBeGreaterThan(kinds.indexOf('step'));
+    expect(monitor.epochs.map((e) => [e.epoch, e.step])).toEqual([[1, 4], [2, 8]]);
     expect(monitor.model).toBeNull(); // detached after the run
     expect(out).toMatch(/GradientMonitor: 4 sampled steps \(every 2\) of 8/);
     let quiet = '';

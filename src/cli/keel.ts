@@ -10,12 +10,14 @@ import { type FlagSpec, helpText, parseFlags } from './args.js';
 import { setBackend } from '../backend/registry.js';
 import { TRAIN_FLAGS, train } from './train.js';
 import { EXPERIMENTS } from './experiments/index.js';
+import { report } from './report.js';
 
 const USAGE = `Usage: keel <command> [flags]
 
 Commands:
   train       train the 784→128→10 MNIST model (He init, Adam, gradient clipping) and report test accuracy
   experiment  run a classic initialization experiment and check its claim (keel experiment --help)
+  report      draw a run log (keel train --monitor run.jsonl) as one HTML page: keel report run.jsonl -o report.html
   help        show this help
 
 keel train flags:`;
@@ -33,12 +35,16 @@ async function main(proc: Proc): Promise<void> {
     experiment(proc, rest);
     return;
   }
+  if (command === 'report') {
+    proc.exitCode = report(rest, proc.stdout);
+    return;
+  }
   if (command === undefined || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help')) {
     proc.stdout.write(helpText(USAGE, TRAIN_FLAGS));
     if (command === undefined) proc.exitCode = 1;
     return;
   }
-  if (command !== 'train') throw new KeelError(`keel: unknown command '${command}' (commands: train, experiment, help; see keel --help)`);
+  if (command !== 'train') throw new KeelError(`keel: unknown command '${command}' (commands: train, experiment, report, help; see keel --help)`);
   await train(parseFlags(rest, TRAIN_FLAGS), proc.stdout);
 }
 

@@ -12,7 +12,8 @@ import { zeros_ } from '../nn/init/basic.js';
 import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../optim/optimizers.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { GradientTransformation } from '../optim/transform.js';
-import { MetricsLogger, type Callback } from '../train/callbacks.js';
+import { GradientMonitor } from '../diagnostics/monitor.js';
+import { type Callback, MetricsLogger } from '../train/callbacks.js';
 import { saveModel } from '../train/checkpoint.js';
 import { compile, evaluate, fit } from '../train/fit.js';
 import type { ProgressSink } from '../train/progress.js';
@@ -35,6 +36,8 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   { name: 'backend', kind: 'string', choices: ['wasm', 'js'], help: 'compute backend (default: wasm where available)' },
   { name: 'log', kind: 'string', help: 'append one line per epoch to this file (.jsonl or .csv)' },
   { name: 'save', kind: 'string', help: 'write the trained weights here (safetensors, PyTorch names)' },
+  { name: 'monitor', kind: 'string', help: 'write a run log here (JSONL: gradient norms, clipping, activations, epochs, findings) for keel report' },
+  { name: 'monitor-every', kind: 'number', default: 10, help: 'with --monitor: sample every this many steps' },
   { name: 'quiet', kind: 'boolean', default: false, help: 'one line per epoch instead of a progress bar' },
 ];
 
@@ -95,6 +98,16 @@ export async function train(flags: Record<string, number | string | boolean | un
   );
   compile(model, { optimizer, loss: (y, logits) => crossEntropy(logits, y), metrics: ['accuracy'] });
   const callbacks: Callback[] = flags.log !== undefined ? [new MetricsLogger(flags.log as string)] : [];
+  let monitor: GradientMonitor | undefined;
+  if (flags.monitor !== undefined) {
+    const every = flags['monitor-every'] as number;
+    if (!Number.isInteger(every) || every < 1) throw new ConfigError(`keel train: --monitor-every must be a positive integer (got ${every})`);
+    const threshold = clip.globalClipnorm ?? (flags['clip-value'] === undefined && (flags['clip-norm'] as number) > 0 ? (flags['clip-norm'] as number) : undefined);
+    const runInfo: Record<string, string | number | boolean> = { dataset: flags.dataset as string, model: `784→${hidden}→10 ReLU`, init: flags.init as string, optimizer: name, lr, batch: batchSize, seed };
+    runInfo.clipping =
+      flags['clip-value'] !== undefined ? `clipByValue ${String(flags['clip-value'])}` : threshold === undefined ? 'none' : `${clip.globalClipnorm !== undefined ? 'globalClipnorm' : 'clipByGlobalNorm'} ${threshold}`;
+    monitor = new GradientMonitor({ logFile: flags.monitor as string, every, optimizer, clipThreshold: threshold, runInfo });
+  }
   fit(model, data.train.x, data.train.y, {
     epochs,
     batchSize,
@@ -102,11 +115,13 @@ export async function train(flags: Record<string, number | string | boolean | un
     generator: new Generator(seed),
     callbacks,
     output: out,
+    monitor,
   });
   const test = evaluate(model, data.test.x, data.test.y, { batchSize: 256 });
   const stats = optimizer.stats;
   out.write(`steps: ${stats.steps}, clipped: ${stats.stepsClipped} (${((100 * stats.stepsClipped) / Math.max(1, stats.steps)).toFixed(1)}%), skipped: ${stats.stepsSkipped}\n`);
   out.write(`test loss: ${test.loss.toFixed(4)}\ntest accuracy: ${test.accuracy!.toFixed(4)}\n`);
+  if (monitor !== undefined) out.write(`run log: ${String(flags.monitor)} (draw it with keel report ${String(flags.monitor)} -o report.html)\n`);
   if (flags.save !== undefined) {
     saveModel(model, flags.save as string);
     out.write(`saved weights to ${String(flags.save)}\n`);

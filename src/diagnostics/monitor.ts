@@ -1,3 +1,4 @@
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { registerHook } from '../autograd/hooks.js';
 import { ConfigError } from '../core/errors.js';
 import { ReLU, Sigmoid, Tanh } from '../nn/activation.js';
@@ -6,8 +7,13 @@ import { type HookRemover, type Module, isParameter } from '../nn/module.js';
 import { RNNCellBase } from '../nn/recurrent-cell.js';
 import { RNNBase } from '../nn/recurrent.js';
 import type { UpdateInfo } from '../optim/transform.js';
+import { sub } from '../ops/elementwise.js';
+import { clone } from '../ops/shape.js';
+import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { type DetectorOptions, type Finding, type MonitorRecord, detect, formatSummary } from './report.js';
+import { fileLineSink } from './log-file.js';
+import { type DetectorOptions, type Finding, type Histogram, type MonitorRecord, detect, formatSummary } from './report.js';
+import { type EpochRecord, RUN_LOG_FORMAT, type RunHeader, toLogLine } from './run-log.js';
 
 /**
  * A training-health monitor in the spirit of `init.check`, but over a whole run: gradient,
@@ -30,6 +36,20 @@ export interface MonitorOptions extends DetectorOptions {
   every?: number;
   /** The optimizer whose `lastUpdateInfo` gives the global norm before/after clipping. */
   optimizer?: MonitoredOptimizer;
+  /**
+   * Stream the run log (JSON Lines, read by `keel report`) to this file as training goes: the
+   * file is created or emptied on `attach`, then a header line, one line per sampled step, the
+   * lines given to `logEpoch`, and the findings on `detach` are appended (Node only).
+   */
+  logFile?: string;
+  /** Receives the run log's lines (without newline) instead of a file: works in browsers too. */
+  logSink?: (line: string) => void;
+  /** Bins of the per-layer output histograms recorded on sampled steps (default 30; 0 records none). */
+  histogramBins?: number;
+  /** The run's global-norm clipping threshold, written in the log's header for reports to draw. */
+  clipThreshold?: number;
+  /** A description of the run (dataset, optimizer, learning rate, ...), written in the log's header. */
+  runInfo?: Record<string, string | number | boolean>;
 }
 
 /** The activation a watched module applies, for saturation and dead-unit statistics. */
@@ -46,12 +66,12 @@ interface Watched {
 
 /** What the forward and backward hooks saw on the sampled step being recorded. */
 interface StepScratch {
-  layers: Map<string, Record<string, number | string | null>>;
+  layers: Map<string, Record<string, number | string | null | Histogram>>;
   forwardNaN: string | null;
   backwardNaN: string | null;
   removers: HookRemover[];
-  /** Parameter values before the optimizer's step, for the update ratio. */
-  before: Map<Tensor, Float64Array>;
+  /** Copies of the parameters before the optimizer's step, for the update ratio (kept out of `tidy`; freed with the scratch). */
+  before: Map<Tensor, Tensor>;
   /** Which layer produced a tensor (to name the layer an activation module follows). */
   producer: WeakMap<Tensor, string>;
 }
@@ -79,18 +99,37 @@ function activationOf(m: Module): ActKind | null {
   return null;
 }
 
-/** Mean, std, and (for an activation) saturated or never-active fractions of `y`. */
-function activationStats(y: Tensor, act: ActKind | null): Record<string, number> {
+/** Counts of the finite values of `v` in `bins` equal bins over [lo, hi] (their min and max). */
+function histogram(v: ArrayLike<number>, lo: number, hi: number, bins: number): Histogram {
+  const counts = new Array<number>(bins).fill(0);
+  const scale = hi > lo ? bins / (hi - lo) : 0;
+  let nonfinite = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x >= lo && x <= hi) counts[Math.min(bins - 1, Math.floor((x - lo) * scale))]++;
+    else nonfinite++; // only NaN/±Inf fall outside [min, max] of the finite values
+  }
+  return nonfinite > 0 ? { lo, hi, counts, nonfinite } : { lo, hi, counts };
+}
+
+/** Mean, std, the histogram, and (for an activation) saturated or never-active fractions of `y`. */
+function activationStats(y: Tensor, act: ActKind | null, bins: number): Record<string, number | Histogram> {
   const v = y.toTypedArray();
   const n = v.length;
   let s = 0;
   let s2 = 0;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
-    s += v[i];
-    s2 += v[i] * v[i];
+    const x = v[i];
+    s += x;
+    s2 += x * x;
+    if (x < lo && x > Number.NEGATIVE_INFINITY) lo = x;
+    if (x > hi && x < Number.POSITIVE_INFINITY) hi = x;
   }
   const mean = n > 0 ? s / n : 0;
-  const out: Record<string, number> = { mean, std: n > 1 ? Math.sqrt(Math.max(0, (s2 - n * mean * mean) / (n - 1))) : 0 };
+  const out: Record<string, number | Histogram> = { mean, std: n > 1 ? Math.sqrt(Math.max(0, (s2 - n * mean * mean) / (n - 1))) : 0 };
+  if (bins > 0 && lo <= hi) out.hist = histogram(v, lo, hi, bins);
   if (act === 'tanh' || act === 'sigmoid') {
     let sat = 0;
     for (let i = 0; i < n; i++) if (act === 'tanh' ? Math.abs(v[i]) > 0.99 : v[i] < 0.01 || v[i] > 0.99) sat++;
@@ -125,24 +164,30 @@ function activationStats(y: Tensor, act: ActKind | null): Record<string, number>
  * the update the optimizer really applied); the global gradient norm before and after clipping
  * (from the optimizer's `lastUpdateInfo` when given, else the global norm of the `.grad`s); per
  * layer (Linear, Conv, recurrent modules found by `namedModules`): output mean and std, gradient
- * norm (of its parameters); per activation module (ReLU, Tanh, Sigmoid, or a layer with that
+ * norm (of its parameters), and a histogram of the output (`histogramBins` equal bins between
+ * its min and max); per activation module (ReLU, Tanh, Sigmoid, or a layer with that
  * string `activation`): the saturated fraction (|tanh| > 0.99, sigmoid < 0.01 or > 0.99) and
  * the dead fraction (units zero for every sample of the batch); and the first NaN/Inf, located
  * forward (the first module whose output is non-finite from finite inputs) and backward (the
  * first module whose input gradient is non-finite while its output gradient was finite, from
  * tensor gradient hooks on module inputs and outputs).
  *
+ * Forwards run under `noGrad` (evaluation, validation) are not training steps and are ignored.
  * On the other steps the hooks return at once. When `step(loss)` sees a non-finite loss, or the
  * optimizer reports a non-finite norm or a skipped step, the next step is sampled too, so a NaN
  * is located even between samples.
  *
  * Call `step(loss?)` once per training step, after `optimizer.step()` (`fit({ monitor })` does).
  *
+ * With `logFile` (or `logSink`) the monitor streams a JSON Lines run log as it goes (see
+ * `parseRunLog`): a header, each sampled step as soon as it is recorded, the epochs given to
+ * `logEpoch`, and the findings on `detach`. `keel report run.jsonl -o report.html` draws it.
+ *
  * @example
- * const monitor = new GradientMonitor();
+ * const monitor = new GradientMonitor({ logFile: 'run.jsonl' });
  * const detach = monitor.attach(model, { every: 10, optimizer: opt });
  * for (...) { loss.backward(); opt.step(); monitor.step(loss.item()); opt.zeroGrad(); }
- * detach(); console.log(monitor.summary()); fs.writeFileSync('grads.jsonl', monitor.toJSONL());
+ * detach(); console.log(monitor.summary()); // then: keel report run.jsonl -o report.html
  */
 export class GradientMonitor {
   /** The sampled steps, in order. */
@@ -157,16 +202,57 @@ export class GradientMonitor {
   private forceNext = false;
   private attachedTo: Module | null = null;
   private findingsCache: Finding[] | null = null;
+  /** Where the run log goes, once opened (on the first attach with `logFile` or `logSink`). */
+  private sink: ((line: string) => void) | null = null;
+  private sinkTarget: string | ((line: string) => void) | null = null;
+  /** The epochs given to `logEpoch`. */
+  readonly epochs: EpochRecord[] = [];
 
   /** Makes a monitor; `options` are the defaults for `attach`. */
   constructor(options?: MonitorOptions) {
     this.options = { ...options };
     this.every = GradientMonitor.checkEvery(options?.every ?? 10);
+    GradientMonitor.checkLogOptions(this.options);
   }
 
   private static checkEvery(every: number): number {
     if (!Number.isInteger(every) || every < 1) throw new ConfigError(`GradientMonitor: every must be a positive integer (got ${every}); use 1 to sample every step`);
     return every;
+  }
+
+  private static checkLogOptions(o: MonitorOptions): void {
+    const bins = o.histogramBins ?? 30;
+    if (!Number.isInteger(bins) || bins < 0) throw new ConfigError(`GradientMonitor: histogramBins must be an integer ≥ 0 (got ${bins}); 0 records no histograms`);
+    if (o.logFile !== undefined && o.logSink !== undefined) throw new ConfigError('GradientMonitor: give logFile or logSink, not both');
+    if (o.logFile !== undefined && (typeof o.logFile !== 'string' || o.logFile === ''))
+      throw new ConfigError(`GradientMonitor: logFile must be a non-empty path (got ${JSON.stringify(o.logFile)})`);
+    if (o.clipThreshold !== undefined && !(o.clipThreshold > 0)) throw new ConfigError(`GradientMonitor: clipThreshold must be > 0 (got ${o.clipThreshold})`);
+  }
+
+  /** Opens the run log (once per target) and writes its header. */
+  private openLog(): void {
+    const target = this.options.logFile ?? this.options.logSink ?? null;
+    if (target === null || target === this.sinkTarget) return;
+    this.sink = typeof target === 'string' ? fileLineSink(target, 'GradientMonitor') : target;
+    this.sinkTarget = target;
+    const o = this.options;
+    const detector: DetectorOptions = {};
+    for (const k of ['window', 'growthFactor', 'clipRateThreshold', 'vanishingRatio', 'deadThreshold', 'saturationThreshold'] as const) if (o[k] !== undefined) detector[k] = o[k];
+    const header: RunHeader = { type: 'run', format: RUN_LOG_FORMAT, every: this.every, detector };
+    if (o.clipThreshold !== undefined) header.clipThreshold = o.clipThreshold;
+    if (o.runInfo !== undefined) header.info = o.runInfo;
+    this.sink(toLogLine(header));
+  }
+
+  /**
+   * Records end-of-epoch metrics (as `fit` gives them to callbacks: `loss`, `accuracy`, ...) with
+   * the steps done so far, and appends them to the run log.
+   */
+  logEpoch(epoch: number, logs: Readonly<Record<string, number>>): void {
+    const rec: EpochRecord = { epoch, step: this.stepCount, logs: { ...logs } };
+    this.epochs.push(rec);
+    this.openLog();
+    this.sink?.(toLogLine({ type: 'epoch', epoch, step: rec.step, ...rec.logs }));
   }
 
   /** The model the monitor is attached to, or null. */
@@ -186,8 +272,11 @@ export class GradientMonitor {
   attach(model: Module, options?: MonitorOptions): HookRemover {
     if (this.attachedTo !== null)
       throw new ConfigError(`GradientMonitor.attach: already attached to ${this.attachedTo.name}; call detach() first`);
-    this.options = { ...this.options, ...options };
+    const merged = { ...this.options, ...options };
+    GradientMonitor.checkLogOptions(merged);
+    this.options = merged;
     this.every = GradientMonitor.checkEvery(this.options.every ?? 10);
+    this.openLog();
     this.attachedTo = model;
     for (const [path, m] of model.namedModules()) {
       const recurrent = m instanceof RNNBase || m instanceof RNNCellBase;
@@ -201,8 +290,9 @@ export class GradientMonitor {
     return () => this.detach();
   }
 
-  /** Removes every hook the monitor registered. The records stay. */
+  /** Removes every hook the monitor registered and appends the findings to the run log. The records stay. */
   detach(): void {
+    if (this.attachedTo !== null) this.sink?.(toLogLine({ type: 'findings', step: this.stepCount, findings: this.findings() }));
     for (const r of this.removers) r();
     this.removers = [];
     this.clearScratch();
@@ -211,16 +301,23 @@ export class GradientMonitor {
   }
 
   private clearScratch(): void {
-    if (this.scratch !== null) for (const r of this.scratch.removers) r();
+    if (this.scratch !== null) {
+      for (const r of this.scratch.removers) r();
+      for (const t of this.scratch.before.values()) t.dispose();
+    }
     this.scratch = null;
   }
 
   /** Root pre-hook: on a sampled step, snapshot the parameters (for the update ratio). */
   private beginForward(): void {
-    if (!this.sampling) return;
+    // A forward under noGrad (evaluate, predict, validation inside fit) is not a training step.
+    if (!this.sampling || !isGradEnabled()) return;
     if (this.scratch !== null) return; // a second forward on the same step (e.g. gradient accumulation)
-    const before = new Map<Tensor, Float64Array>();
-    for (const w of this.watched) for (const [, p] of w.params) if (!before.has(p)) before.set(p, Float64Array.from(p.toTypedArray()));
+    const before = new Map<Tensor, Tensor>();
+    // Copies on the backend (a memcpy there; the difference is taken by its kernels in record()).
+    noGrad(() => {
+      for (const w of this.watched) for (const [, p] of w.params) if (!before.has(p) && p.dtype !== 'int32') before.set(p, keep(clone(p)));
+    });
     this.scratch = { layers: new Map(), forwardNaN: null, backwardNaN: null, removers: [], before, producer: new WeakMap() };
   }
 
@@ -234,7 +331,7 @@ export class GradientMonitor {
     if (sc.forwardNaN === null && outs.some((y) => !isFiniteTensor(y)) && ins.every(isFiniteTensor)) sc.forwardNaN = where;
     const y = outs[0];
     if (y !== undefined && (w.role === 'layer' || w.role === 'act') && y.dtype !== 'int32') {
-      const stats: Record<string, number | string | null> = { type: w.module.name, ...activationStats(y, w.act) };
+      const stats: Record<string, number | string | null | Histogram> = { type: w.module.name, ...activationStats(y, w.act, this.options.histogramBins ?? 30) };
       if (w.role === 'act') {
         const from = ins[0] === undefined ? undefined : sc.producer.get(ins[0]);
         stats.after = from ?? null;
@@ -303,10 +400,10 @@ export class GradientMonitor {
         const psq = p.backend.sumSquares(p);
         let ratio: number | null = null;
         const before = sc.before.get(p);
-        if (before !== undefined) {
-          const now = p.toTypedArray();
-          let d = 0;
-          for (let i = 0; i < now.length; i++) d += (now[i] - before[i]) ** 2;
+        if (before !== undefined && !before.isDisposed) {
+          const delta = noGrad(() => sub(p, before));
+          const d = delta.backend.sumSquares(delta);
+          delta.dispose();
           ratio = psq > 0 ? Math.sqrt(d / psq) : null;
         }
         params[name] = { gradNorm: gsq === null ? null : Math.sqrt(gsq), paramNorm: Math.sqrt(psq), updateRatio: ratio };
@@ -333,6 +430,7 @@ export class GradientMonitor {
     };
     this.records.push(rec);
     this.findingsCache = null;
+    this.sink?.(toLogLine({ type: 'step', ...rec }));
   }
 
   /** The problems found so far, each once (by kind and layer) with the sampled step it was first seen at. */
@@ -341,9 +439,12 @@ export class GradientMonitor {
     return this.findingsCache;
   }
 
-  /** One JSON line per sampled step: step, loss (when given), global norms, clip info, per-layer and per-parameter statistics. */
+  /**
+   * One JSON line per sampled step (`type: 'step'`, as in the run log): step, loss (when given),
+   * global norms, clip info, per-layer and per-parameter statistics.
+   */
   toJSONL(): string {
-    return this.records.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))).join('\n') + (this.records.length > 0 ? '\n' : '');
+    return this.records.map((r) => toLogLine({ type: 'step', ...r })).join('\n') + (this.records.length > 0 ? '\n' : '');
   }
 
   /** A compact terminal summary: global norms, one line per layer with a log-scale sparkline of its gradient norm, then the findings. */

@@ -21,6 +21,19 @@ export interface LayerRecord {
   dead?: number;
   /** For an activation module: the layer whose output it took, or null. */
   after?: string | null;
+  /** Histogram of its output's values (absent when `histogramBins` is 0 or no value is finite). */
+  hist?: Histogram;
+}
+
+/** Counts of values in equal bins over [lo, hi]: bin i holds [lo + i·w, lo + (i+1)·w), the last one includes hi. */
+export interface Histogram {
+  /** The smallest finite value. */
+  lo: number;
+  /** The largest finite value. */
+  hi: number;
+  counts: number[];
+  /** How many values were NaN or ±Inf (absent when none). */
+  nonfinite?: number;
 }
 
 /** Statistics of one parameter on a sampled step. */

@@ -253,6 +253,7 @@ export function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): 
       bar.finish(logs);
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+      monitor?.logEpoch(epoch + 1, logs); // the run log's epoch line (loss, accuracy) for reports
       for (const cb of callbacks) cb.onEpochEnd(epoch, logs);
     }
     for (const cb of callbacks) cb.onTrainEnd(logs);

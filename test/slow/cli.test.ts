@@ -49,6 +49,29 @@ describe('keel train (the main job)', () => {
     expect(accuracy(out)).toBeGreaterThanOrEqual(0.86);
   });
 
+  it('--monitor streams a run log that keel report draws; keel report explains a missing log', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'keel-cli-'));
+    const log = path.join(dir, 'run.jsonl');
+    const out = await run(['train', '--epochs', '1', '--quiet', '--monitor', log, '--monitor-every', '25']);
+    expect(out).toContain(`run log: ${log}`);
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: number; clipThreshold?: number; info?: Record<string, unknown> });
+    expect(lines.map((l) => l.type)).toEqual(['run', ...Array<string>(10).fill('step'), 'epoch', 'findings']);
+    expect(lines[0]).toMatchObject({ every: 25, clipThreshold: 1, info: { dataset: 'mnist', optimizer: 'adam', clipping: 'clipByGlobalNorm 1' } });
+    expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([0, 25, 50, 75, 100, 125, 150, 175, 200, 225]);
+    expect(lines[11].step).toBe(250);
+    const page = path.join(dir, 'page.html');
+    expect(await run(['report', log, '-o', page])).toMatch(/^keel report: wrote .*page\.html \(\d+ KiB\): 10 sampled steps, 3 modules, 1 epochs/);
+    expect(readFileSync(page, 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    try {
+      await run(['report', path.join(dir, 'missing.jsonl')]);
+      expect.unreachable();
+    } catch (e) {
+      const err = e as { code: number; stderr: string };
+      expect(err.code).toBe(2);
+      expect(err.stderr).toContain(`keel report: run log ${path.join(dir, 'missing.jsonl')} does not exist`);
+    }
+  });
+
   it('rejects bad flags with a clear message and exit code 2', async () => {
     try {
       await run(['train', '--epochs', 'x']);
