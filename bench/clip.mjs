@@ -9,11 +9,14 @@
 // 1. in-loop: the time clipGradNorm_ takes inside each step, as a fraction of the whole step
 //    (sum over the measured steps, and the ratio of the medians); target: under 3%;
 // 2. isolated: clipGradNorm_ alone on the gradients of one backward, repeated (median and min per
-//    call), and its two halves: getTotalNorm (the norm) and clipGradsWithNorm_ (the scaling).
+//    call), and its two halves: getTotalNorm (the norm) and clipGradsWithNorm_ (the scaling);
+// 3. optimizer-side: Adam({ clip: clipByGlobalNorm(1.0) }), whose fused step folds the clipping
+//    coefficient into the update (one norm pass, no scaled copy), against Adam without clipping,
+//    in alternating blocks of steps: the extra time as a fraction of the clipped step.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Adam, Generator, getBackend, listBackends, manualSeed, memory, nn, noGrad, randint, randn, sub_, tidy } from '../dist/index.js';
-import { clipGradNorm_, clipGradsWithNorm_, getTotalNorm } from '../dist/clip/index.js';
+import { clipByGlobalNorm, clipGradNorm_, clipGradsWithNorm_, getTotalNorm } from '../dist/clip/index.js';
 
 const mode = process.env.KEEL_BENCH ?? 'default';
 if (!['quick', 'default'].includes(mode)) throw new Error(`bench/clip.mjs: KEEL_BENCH must be quick or default (got '${mode}')`);
@@ -120,6 +123,32 @@ const scaleAlone = timeReps(() => clipGradsWithNorm_(params, MAX_NORM, total));
 total.dispose();
 freeGrads();
 
+// ---- 3. clipping inside the optimizer's fused step ---------------------------------------------
+const withClip = new Adam(params, { lr: 1e-3, clip: clipByGlobalNorm(MAX_NORM) });
+const withoutClip = new Adam(params, { lr: 1e-3 });
+function optimizerStep(opt) {
+  const s = performance.now();
+  tidy(() => {
+    freeGrads();
+    forwardBackward();
+    opt.step();
+  });
+  return performance.now() - s;
+}
+const blockMs = { clip: [], none: [] };
+for (let i = 0; i < WARMUP; i++) optimizerStep(i % 2 ? withClip : withoutClip);
+const o0 = performance.now();
+for (let round = 0; performance.now() - o0 < MEASURE_S * 1000 || round < 10; round++) {
+  for (const [key, opt] of round % 2 ? [['clip', withClip], ['none', withoutClip]] : [['none', withoutClip], ['clip', withClip]]) {
+    let t = 0;
+    for (let i = 0; i < 25; i++) t += optimizerStep(opt);
+    blockMs[key].push(t / 25);
+  }
+}
+freeGrads();
+const optClipMs = median(blockMs.clip);
+const optNoneMs = median(blockMs.none);
+
 const round = (v, d = 4) => Number(v.toFixed(d));
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const fraction = sumClip / sumStep;
@@ -151,6 +180,13 @@ console.log(
       clipGradNorm_: { median: round(clipAlone.median), min: round(clipAlone.min) },
       getTotalNorm: { median: round(normAlone.median), min: round(normAlone.min) },
       clipGradsWithNorm_: { median: round(scaleAlone.median), min: round(scaleAlone.min) },
+    },
+    optimizer_clip: {
+      step: 'forward + backward + Adam(lr 1e-3, clip: clipByGlobalNorm(1.0)).step() vs the same Adam without clip, blocks of 25 steps alternating',
+      step_ms_median_clip: round(optClipMs),
+      step_ms_median_none: round(optNoneMs),
+      clip_fraction: round((optClipMs - optNoneMs) / optClipMs, 5),
+      meets_target: (optClipMs - optNoneMs) / optClipMs < TARGET,
     },
     total_norm_median: round(median(norms), 6),
     steps_clipped: norms.filter((n) => n > MAX_NORM).length,

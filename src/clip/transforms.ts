@@ -122,6 +122,13 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<EmptyS
       report(info, name, g, out, true);
       return [out, state];
     },
+    globalScale(updates, state, _params, info) {
+      const g = globalNorm(updates);
+      const scale = g < maxNorm ? 1 : maxNorm / g;
+      // normAfter is the scaled norm in exact arithmetic (update's report measures the rounded copies).
+      info.push({ transform: name, normBefore: g, normAfter: g * scale, clipped: scale !== 1 });
+      return [scale, state];
+    },
   };
 }
 
@@ -150,6 +157,12 @@ export function kerasGlobalClipnorm(clipnorm: number): GradientTransformation<Em
       const out = measure(() => updates.map((u) => (u === null ? null : scaled(u, scale))));
       report(info, name, n, out, true);
       return [out, state];
+    },
+    globalScale(updates, state, _params, info) {
+      const n = globalNorm(updates);
+      const scale = !Number.isFinite(n) ? NaN : n <= clipnorm ? 1 : clipnorm / n;
+      info.push({ transform: name, normBefore: n, normAfter: n * scale, clipped: scale !== 1 });
+      return [scale, state];
     },
   };
 }

@@ -24,26 +24,36 @@ function ownsBuffer(t: Tensor): boolean {
 }
 
 /**
- * Runs one Adam step for every parameter with a gradient, in place, and returns the new state;
- * or returns null, touching nothing, when some tensor cannot take the fused kernel (a strided
- * view, mixed dtypes or backends, int32), so the caller runs the chain instead.
+ * Whether every parameter with a gradient can take the fused kernel: no AMSGrad, and the
+ * parameter, gradient and moments are whole float buffers of one dtype on one backend (not
+ * strided views), so the chain is needed for nothing.
+ */
+export function canFuseAdam(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: ScaleByAdamState): boolean {
+  if (state.maxExpAvgSq !== null) return false;
+  for (let j = 0; j < params.length; j++) {
+    const g = grads[j];
+    if (g === null || g === undefined) continue;
+    const p = params[j];
+    for (const t of [p, g, state.expAvg[j], state.expAvgSq[j]]) {
+      if (t.backend !== p.backend || t.dtype !== p.dtype || t.size !== p.size || !ownsBuffer(t)) return false;
+      if (t.dtype !== 'float32' && t.dtype !== 'float64') return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Runs one Adam step for every parameter with a gradient, in place, and returns the new state.
+ * `gradScale` multiplies each gradient first (a global clipping coefficient folded in, so the
+ * clipped gradients are never written out). Call only when {@link canFuseAdam} holds.
  */
 export function fusedAdamStep(
   params: readonly Tensor[],
   grads: readonly (Tensor | null)[],
   state: ScaleByAdamState,
   hyper: FusedAdamHyper,
-): ScaleByAdamState | null {
-  if (state.maxExpAvgSq !== null) return null;
-  for (let j = 0; j < params.length; j++) {
-    const g = grads[j];
-    if (g === null || g === undefined) continue;
-    const p = params[j];
-    for (const t of [p, g, state.expAvg[j], state.expAvgSq[j]]) {
-      if (t.backend !== p.backend || t.dtype !== p.dtype || t.size !== p.size || !ownsBuffer(t)) return null;
-      if (t.dtype !== 'float32' && t.dtype !== 'float64') return null;
-    }
-  }
+  gradScale = 1,
+): ScaleByAdamState {
   const step = [...state.step];
   for (let j = 0; j < params.length; j++) {
     const g = grads[j];
@@ -52,7 +62,7 @@ export function fusedAdamStep(
     const t = ++step[j];
     if (p.size === 0) continue;
     p.backend.adamStep(p.buf, g.buf, state.expAvg[j].buf, state.expAvgSq[j].buf, {
-      gradScale: 1,
+      gradScale,
       weightDecay: hyper.weightDecay,
       beta1: hyper.beta1,
       beta2: hyper.beta2,

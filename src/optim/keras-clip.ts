@@ -82,24 +82,28 @@ function clipnormTransform(c: number): GradientTransformation<null> {
  * Keras computes it in the variables' dtype.
  */
 function globalClipnormTransform(c: number): GradientTransformation<null> {
+  const globalScale: NonNullable<GradientTransformation<null>['globalScale']> = (updates, state, _params, info) => {
+    let ss = 0;
+    let dtype: string | null = null;
+    for (const g of updates) {
+      if (g === null || g === undefined) continue;
+      ss += sumSquares(g);
+      dtype ??= g.dtype;
+    }
+    const r = dtype === 'float64' ? (x: number) => x : Math.fround;
+    const n = r(Math.sqrt(ss));
+    const scale = r(r(r(c) * Math.min(r(1 / n), r(1 / c))) + (n - n));
+    info.push({ transform: 'globalClipnorm', normBefore: n, normAfter: n * scale, clipped: n > c });
+    return [scale, state];
+  };
   return {
     name: 'globalClipnorm',
     init: () => null,
-    update(updates, state, _params, info) {
-      let ss = 0;
-      let dtype: string | null = null;
-      for (const g of updates) {
-        if (g === null || g === undefined) continue;
-        ss += sumSquares(g);
-        dtype ??= g.dtype;
-      }
-      const r = dtype === 'float64' ? (x: number) => x : Math.fround;
-      const n = r(Math.sqrt(ss));
-      const scale = r(r(r(c) * Math.min(r(1 / n), r(1 / c))) + (n - n));
-      const out = mapUpdates(updates, (g) => mul(g, scale));
-      info.push({ transform: 'globalClipnorm', normBefore: n, normAfter: n * scale, clipped: n > c });
-      return [out, state];
+    update(updates, state, params, info) {
+      const [scale] = globalScale(updates, state, params, info);
+      return [mapUpdates(updates, (g) => mul(g, scale)), state];
     },
+    globalScale,
   };
 }
 

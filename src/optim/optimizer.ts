@@ -177,6 +177,8 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
 
   private readonly spec: OptimizerSpec<G>;
   private readonly clipTransform: GradientTransformation<unknown[]>;
+  /** The clipping transforms the chain above joins (to fold a lone global scaling into a fused step). */
+  private readonly clips: GradientTransformation<unknown>[];
   private clipState: unknown[] | null = null;
   private groupStates: unknown[][] = [];
 
@@ -207,6 +209,7 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
       throw new ConfigError(`${name}: clip must be a gradient transformation ({ name, init, update }, e.g. clipByGlobalNorm(1)) (got ${describe(clip)})`);
     const keras = kerasClip(name, opts as KerasClipOptions);
     const clips = [clip as GradientTransformation<unknown> | undefined, keras ?? undefined].filter((t) => t !== undefined);
+    this.clips = clips;
     this.clipTransform = chain(...clips);
 
     const rest = Object.fromEntries(Object.entries(opts).filter(([k]) => !CLIP_KEYS.has(k)));
@@ -292,12 +295,21 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
   protected abstract stateFields(): StateFields;
 
   /**
-   * @internal The group's whole chain as one fused kernel pass, when the subclass has one and the
-   * tensors allow it: updates the group's parameters in place and returns the links' new states,
-   * or returns null (the default), and `step` runs the chain. The two must agree bit for bit.
+   * @internal Whether the subclass can run `group`'s whole chain as one fused kernel pass on these
+   * gradients and states (default: no).
    */
-  protected fusedStep(_group: G, _grads: readonly (Tensor | null)[], _states: unknown[]): unknown[] | null {
-    return null;
+  protected canFuse(_group: G, _grads: readonly (Tensor | null)[], _states: unknown[]): boolean {
+    return false;
+  }
+
+  /**
+   * @internal The group's whole chain as one fused pass, called only where `canFuse` holds: updates
+   * the group's parameters in place, with each gradient first multiplied by `gradScale` (a global
+   * clipping coefficient folded in), and returns the links' new states. It must agree bit for bit
+   * with running the chain on the scaled gradients.
+   */
+  protected fusedStep(_group: G, _grads: readonly (Tensor | null)[], _states: unknown[], _gradScale: number): unknown[] {
+    throw new Error(`${this.name}: fusedStep without canFuse`);
   }
 
   /**
@@ -334,6 +346,22 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
         if (g !== null && !shapesEqual(g.shape, params[i].shape))
           throw new ShapeError(`${this.name}.step: parameter ${i} has shape ${fmtShape(params[i].shape)} but its gradient ${fmtShape(g.shape)}`);
       });
+      // Every group fused: a lone global scaling (global-norm clipping) is folded into the fused
+      // kernels as a coefficient instead of writing scaled copies of the gradients.
+      const groupGrads: (Tensor | null)[][] = [];
+      let offset = 0;
+      for (const group of this.paramGroups) {
+        groupGrads.push(grads.slice(offset, offset + group.params.length));
+        offset += group.params.length;
+      }
+      const fuse = this.paramGroups.map((group, gi) => this.canFuse(group, groupGrads[gi], this.groupStates[gi]));
+      const lone = this.clips.length === 1 ? this.clips[0] : null;
+      if (lone?.globalScale !== undefined && fuse.every(Boolean)) {
+        const [scale, s0] = lone.globalScale(grads, this.clipState![0], params, info);
+        this.clipState = [s0];
+        this.groupStates = this.paramGroups.map((group, gi) => this.fusedStep(group, groupGrads[gi], this.groupStates[gi], scale));
+        return;
+      }
       const [clipped, clipState] = this.clipTransform.update(grads, this.clipState!, params, info);
       this.clipState = clipState;
       // A clipping transform that skips the step (non-finite gradients, e.g. src/clip's
@@ -341,18 +369,17 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
       if (info.some((i) => i.skipped === true)) return;
       const updates: (Tensor | null)[] = [];
       const groupStates: unknown[][] = [];
-      let offset = 0;
+      offset = 0;
       this.paramGroups.forEach((group, gi) => {
         const n = group.params.length;
-        const groupGrads = clipped.slice(offset, offset + n);
+        const gg = clipped.slice(offset, offset + n);
         offset += n;
-        const fused = this.fusedStep(group, groupGrads, this.groupStates[gi]);
-        if (fused !== null) {
-          updates.push(...groupGrads.map(() => null)); // already applied
-          groupStates.push(fused);
+        if (this.canFuse(group, gg, this.groupStates[gi])) {
+          updates.push(...gg.map(() => null)); // applied in place
+          groupStates.push(this.fusedStep(group, gg, this.groupStates[gi], 1));
           return;
         }
-        const [u, s] = this.groupChain(group).transform.update(groupGrads, this.groupStates[gi], group.params, info);
+        const [u, s] = this.groupChain(group).transform.update(gg, this.groupStates[gi], group.params, info);
         updates.push(...u);
         groupStates.push(s);
       });

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { type ScaleByAdamState, scaleByAdagrad, scaleByAdam, scaleByRmsprop } from './adaptive.js';
-import { fusedAdamStep } from './fused-adam.js';
+import { canFuseAdam, fusedAdamStep } from './fused-adam.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
   type ClipOptions,
@@ -241,17 +241,14 @@ export class Adam extends Optimizer<AdamParamGroup> {
     return ADAM_FIELDS;
   }
 
-  protected override fusedStep(g: AdamParamGroup, grads: readonly (Tensor | null)[], states: unknown[]): unknown[] | null {
+  protected override canFuse(g: AdamParamGroup, grads: readonly (Tensor | null)[], states: unknown[]): boolean {
     // The PyTorch chain is [weightDecay, adam, lr]; Keras' formula and AMSGrad run the chain.
-    if (this.style !== 'pytorch' || g.amsgrad) return null;
-    const adam = fusedAdamStep(g.params, grads, states[1] as ScaleByAdamState, {
-      lr: g.lr,
-      beta1: g.betas[0],
-      beta2: g.betas[1],
-      eps: g.eps,
-      weightDecay: g.weightDecay,
-    });
-    return adam === null ? null : [states[0], adam, states[2]];
+    return this.style === 'pytorch' && !g.amsgrad && canFuseAdam(g.params, grads, states[1] as ScaleByAdamState);
+  }
+
+  protected override fusedStep(g: AdamParamGroup, grads: readonly (Tensor | null)[], states: unknown[], gradScale: number): unknown[] {
+    const hyper = { lr: g.lr, beta1: g.betas[0], beta2: g.betas[1], eps: g.eps, weightDecay: g.weightDecay };
+    return [states[0], fusedAdamStep(g.params, grads, states[1] as ScaleByAdamState, hyper, gradScale), states[2]];
   }
 }
 

@@ -37,6 +37,12 @@ export interface GradientTransformation<S = unknown> {
    * measure or change something push an {@link UpdateInfo} onto `info`.
    */
   update(updates: readonly (Tensor | null)[], state: S, params: readonly Tensor[], info: UpdateInfo[]): [(Tensor | null)[], S];
+  /**
+   * Only for transforms that multiply every update by one number (global-norm clipping): that
+   * number, with the state and the info `update` would give, without writing the scaled updates.
+   * An optimizer with a fused step folds it in; `update` must equal multiplying by it.
+   */
+  globalScale?(updates: readonly (Tensor | null)[], state: S, params: readonly Tensor[], info: UpdateInfo[]): [number, S];
 }
 
 /** Applies transforms one after another; the state is the list of their states. */

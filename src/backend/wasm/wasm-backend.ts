@@ -15,7 +15,7 @@ import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelMo
 import { ThreadPool, defaultThreads } from './threads.js';
 
 /** Kernels that worker threads can run, by index. */
-const THREADED = ['gemmF32', 'peakF32', 'peakMaddF32', 'sumSquaresBlocksF32', 'scaleF32', 'adamF32'] as const;
+const THREADED = ['gemmF32', 'peakF32', 'peakMaddF32', 'sumSquaresBlocksF32', 'adamF32'] as const;
 
 /** Below this many flops a matmul runs on one thread: waking a worker would cost more. */
 const PARALLEL_FLOPS = 1 << 20;
@@ -26,6 +26,14 @@ const PARALLEL_FLOPS = 1 << 20;
  * gradients: the 100,352-float weight gains, the 1,280-float one does not).
  */
 const PARALLEL_ELEMENTS = 1 << 15;
+
+/**
+ * From this many elements a sum of squares is split between threads. It is far higher than
+ * PARALLEL_ELEMENTS because the norm is followed by the scaling of the same gradients (clipping):
+ * a half read on the other core must then be pulled back before it can be written, which cost
+ * more than the split saved on the 784→128→10 gradients (clipGradNorm_ 31 µs vs 16 µs on one).
+ */
+const PARALLEL_SQUARES = 1 << 22;
 
 // Codes shared with the AssemblyScript kernels (assembly/strided.ts, vmath.ts, reduce.ts): the
 // Record types make the compiler list any op that is added to the interface but not here.
@@ -416,7 +424,7 @@ export class WasmBackend implements Backend {
     const bytes = blocks * 8;
     const partials = this.allocator.alloc(bytes);
     try {
-      this.split(blocks, n >= PARALLEL_ELEMENTS, 1, (b0, b1) => [xo.ptr, n, b0, b1, partials], 'sumSquaresBlocksF32', (c) =>
+      this.split(blocks, n >= PARALLEL_SQUARES, 1, (b0, b1) => [xo.ptr, n, b0, b1, partials], 'sumSquaresBlocksF32', (c) =>
         this.kernels.sumSquaresBlocksF32(c[0], c[1], c[2], c[3], c[4]),
       );
       const f64 = this.heap('float64');
@@ -437,7 +445,9 @@ export class WasmBackend implements Backend {
       return;
     }
     const c = Math.fround(alpha);
-    this.split(b.size, b.size >= PARALLEL_ELEMENTS, 16, (i0, i1) => [b.ptr, i0, i1, c], 'scaleF32', (a) => this.kernels.scaleF32(a[0], a[1], a[2], a[3]));
+    // One thread: a pass this light is bound by moving the data, and half of it would first have
+    // to travel to the other core (measured: 2 threads slower in the training loop).
+    this.kernels.scaleF32(b.ptr, 0, b.size, c);
   }
 
   adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void {

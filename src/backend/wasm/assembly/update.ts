@@ -13,39 +13,93 @@ export function squaresBlock(): i32 {
 
 /**
  * For every block b in [b0, b1) of the `n` floats at `x`, `out[b] = Σ x[i]²` over the block's
- * elements, accumulated in float64 (a float32 square is exact in float64). The caller adds the
- * partials in block order.
+ * elements. The fast path squares and sums in float32 (32 lanes, each summing at most 128 squares,
+ * so about 1e-7 relative error: PyTorch itself accumulates float32 norms in float32), then adds
+ * the lanes in float64. A block whose float32 sum overflows, is NaN, or is so small that squares
+ * may have underflowed is summed again exactly in float64 (a float32 square is exact there), so
+ * huge finite gradients stay finite and tiny ones keep their size. The caller adds the partials
+ * in block order.
  */
 export function sumSquaresBlocksF32(x: usize, n: i32, b0: i32, b1: i32, out: usize): void {
   for (let b = b0; b < b1; b++) {
     const start = b * SQUARES_BLOCK;
     const end = min(n, start + SQUARES_BLOCK);
-    let p = x + (<usize>start << 2);
-    let i = start;
-    let s0 = f64x2.splat(0);
-    let s1 = f64x2.splat(0);
-    let s2 = f64x2.splat(0);
-    let s3 = f64x2.splat(0);
-    for (; i + 8 <= end; i += 8, p += 32) {
-      const u = v128.load(p);
-      const v = v128.load(p, 16);
-      const u0 = f64x2.promote_low_f32x4(u);
-      const u1 = f64x2.promote_low_f32x4(f32x4.shuffle(u, u, 2, 3, 2, 3));
-      const v0 = f64x2.promote_low_f32x4(v);
-      const v1 = f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
-      s0 = f64x2.add(s0, f64x2.mul(u0, u0));
-      s1 = f64x2.add(s1, f64x2.mul(u1, u1));
-      s2 = f64x2.add(s2, f64x2.mul(v0, v0));
-      s3 = f64x2.add(s3, f64x2.mul(v1, v1));
-    }
-    const s = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
-    let acc = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-    for (; i < end; i++, p += 4) {
-      const v = <f64>load<f32>(p);
-      acc += v * v;
-    }
-    store<f64>(out + (<usize>b << 3), acc);
+    let sum = blockSquares32(x, start, end);
+    if (!(sum >= 1e-30 && sum <= 1e38)) sum = blockSquares64(x, start, end);
+    store<f64>(out + (<usize>b << 3), sum);
   }
+}
+
+/** Σ x[i]² over [start, end): float32 squares and lane sums, the lanes added in float64. */
+function blockSquares32(x: usize, start: i32, end: i32): f64 {
+  let p = x + (<usize>start << 2);
+  let i = start;
+  // Eight independent accumulators: the adds' latency, not the loads, would bound fewer.
+  let s0 = f32x4.splat(0);
+  let s1 = f32x4.splat(0);
+  let s2 = f32x4.splat(0);
+  let s3 = f32x4.splat(0);
+  let s4 = f32x4.splat(0);
+  let s5 = f32x4.splat(0);
+  let s6 = f32x4.splat(0);
+  let s7 = f32x4.splat(0);
+  for (; i + 32 <= end; i += 32, p += 128) {
+    const a = v128.load(p);
+    const b = v128.load(p, 16);
+    const c = v128.load(p, 32);
+    const d = v128.load(p, 48);
+    const e = v128.load(p, 64);
+    const f = v128.load(p, 80);
+    const g = v128.load(p, 96);
+    const h = v128.load(p, 112);
+    s0 = f32x4.add(s0, f32x4.mul(a, a));
+    s1 = f32x4.add(s1, f32x4.mul(b, b));
+    s2 = f32x4.add(s2, f32x4.mul(c, c));
+    s3 = f32x4.add(s3, f32x4.mul(d, d));
+    s4 = f32x4.add(s4, f32x4.mul(e, e));
+    s5 = f32x4.add(s5, f32x4.mul(f, f));
+    s6 = f32x4.add(s6, f32x4.mul(g, g));
+    s7 = f32x4.add(s7, f32x4.mul(h, h));
+  }
+  let acc: f64 = lanes(s0) + lanes(s1) + lanes(s2) + lanes(s3) + lanes(s4) + lanes(s5) + lanes(s6) + lanes(s7);
+  for (; i < end; i++, p += 4) {
+    const v = <f64>load<f32>(p);
+    acc += v * v;
+  }
+  return acc;
+}
+
+/** The four lanes of `v` added in float64. */
+// @ts-ignore: decorator
+@inline function lanes(v: v128): f64 {
+  return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
+}
+
+/** Σ x[i]² over [start, end) exactly as float64 sums of float64 squares. */
+function blockSquares64(x: usize, start: i32, end: i32): f64 {
+  let p = x + (<usize>start << 2);
+  let i = start;
+  let s0 = f64x2.splat(0);
+  let s1 = f64x2.splat(0);
+  let s2 = f64x2.splat(0);
+  let s3 = f64x2.splat(0);
+  for (; i + 8 <= end; i += 8, p += 32) {
+    const u0 = f64x2.promote_low_f32x4(v128.load64_zero(p));
+    const u1 = f64x2.promote_low_f32x4(v128.load64_zero(p, 8));
+    const v0 = f64x2.promote_low_f32x4(v128.load64_zero(p, 16));
+    const v1 = f64x2.promote_low_f32x4(v128.load64_zero(p, 24));
+    s0 = f64x2.add(s0, f64x2.mul(u0, u0));
+    s1 = f64x2.add(s1, f64x2.mul(u1, u1));
+    s2 = f64x2.add(s2, f64x2.mul(v0, v0));
+    s3 = f64x2.add(s3, f64x2.mul(v1, v1));
+  }
+  const s = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+  let acc = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  for (; i < end; i++, p += 4) {
+    const v = <f64>load<f32>(p);
+    acc += v * v;
+  }
+  return acc;
 }
 
 /** `y[i] ← c·y[i]` for i in [i0, i1), the product rounded once to float32 (as `mul_`). */
