@@ -378,6 +378,18 @@ describe('gradcheck: shape ops', () => {
     { label: 'contiguous of a transpose', fn: (x) => contiguous(transpose(x, 0, 1)), x: () => x3(33) },
     { label: 'clone of a slice', fn: (x) => x.slice([null, [0, 3, 2]]).clone(), x: () => x3(34) },
     { label: 'a view used twice (x + x.T)', fn: (x) => add(x, x.T), x: () => normal(35, [4, 4]) },
+    // Many slices of one computed tensor (a recurrent layer's time steps): backward adds each
+    // slice's gradient into one accumulator in place, overlapping slices included.
+    {
+      label: 'many selects, overlapping narrows and a strided slice of one computed tensor',
+      fn: (x) => {
+        const y = tanh(x);
+        const parts = [0, 1, 2].map((t) => mul(select(y, 0, t), t + 1));
+        parts.push(narrow(y, 0, 0, 2).sum({ axis: 0 }), narrow(y, 0, 1, 2).sum({ axis: 0 }), select(y, 0, 1), slice(y, [[0, 3, 2]]).sum({ axis: 0 }));
+        return stack(parts.map((p) => p.exp()));
+      },
+      x: () => normal(36, [4, 3]),
+    },
   ];
   it.each(cases)('$label', ({ fn, x }) => check(fn, [x()]));
 

@@ -5,7 +5,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { setGradEnabled } from './grad-mode.js';
 import { hooksOfLeaf, runHooks } from './hooks.js';
 import { Node } from './node.js';
-import { RULES, type InputInfo, type Primitive } from './primitives.js';
+import { RULES, type InputInfo, type Primitive, type PrimitiveParams, sliceView } from './primitives.js';
 import { run } from './run.js';
 
 /** Options of {@link backward}. */
@@ -43,6 +43,7 @@ export function backward(root: Tensor, gradient?: Tensor, options?: BackwardOpti
         return;
       }
       const order = topoOrder(root.gradFn as Node);
+      const accumulators = new Set<Tensor>();
       const grads = new Map<Node, Tensor>([[root.gradFn as Node, seed]]);
       for (const node of order) {
         const incoming = grads.get(node);
@@ -61,6 +62,15 @@ export function backward(root: Tensor, gradient?: Tensor, options?: BackwardOpti
           needsGrad: node.edges.map((e) => e !== null),
         };
         const rule = RULES[node.prim as Primitive];
+        const target = node.edges[0];
+        if (node.prim === 'slice' && target instanceof Node && accumulators.has(grads.get(target)!)) {
+          // Another slice of a tensor that already has a full-size gradient of this backward's own
+          // making (the time steps of a recurrent layer): add into its region, O(slice), instead
+          // of building a full-size gradient per slice and summing them, O(slices × size).
+          addIntoSlice(grads.get(target)!, g, node.params as PrimitiveParams['slice']);
+          if (!retain) node.release();
+          continue;
+        }
         const inputGrads = rule.backward!(g, node.saved!, node.params as never, info);
         if (!retain) node.release();
         node.edges.forEach((edge, i) => {
@@ -69,7 +79,10 @@ export function backward(root: Tensor, gradient?: Tensor, options?: BackwardOpti
           const fitted = fitToInput(gi, info.shapes[i], info.dtypes[i]);
           if (edge instanceof Node) {
             const prevG = grads.get(edge);
-            grads.set(edge, prevG === undefined ? fitted : run('add', [prevG, fitted], {}));
+            const sum = prevG === undefined ? fitted : run('add', [prevG, fitted], {});
+            grads.set(edge, sum);
+            // Fresh tensors that nothing else holds: a slice's full-size gradient, or a sum.
+            if ((node.prim === 'slice' && sum === gi) || sum !== fitted) accumulators.add(sum);
           } else accumulateLeaf(edge, fitted, handedOut);
         });
       }
@@ -152,6 +165,16 @@ function setGrad(t: Tensor, g: Tensor, handedOut: Set<Tensor>): void {
   t.grad.kept = true;
   if (inFlight) acc.kept = false; // the backward scope frees it once the nodes that share it have run
   else acc.dispose();
+}
+
+/** `acc[slice] += g` in place, where `acc` is a gradient this backward made and holds alone. */
+function addIntoSlice(acc: Tensor, g: Tensor, p: PrimitiveParams['slice']): void {
+  if (g.size === 0) return;
+  const region = sliceView(acc, p);
+  const sum = Tensor.empty(acc.backend, region.shape, acc.dtype, false);
+  acc.backend.binary('add', region, g.dtype === acc.dtype ? g : run('cast', [g], { dtype: acc.dtype }), sum.buf);
+  acc.backend.copy(sum, region);
+  sum.dispose();
 }
 
 function accumulateLeaf(leaf: Tensor, g: Tensor, handedOut: Set<Tensor>): void {

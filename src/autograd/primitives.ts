@@ -282,7 +282,7 @@ function matmulForward(inputs: readonly Tensor[]): Tensor {
   return out;
 }
 
-function sliceView(t: Tensor, p: PrimitiveParams['slice']): View & { shape: number[] } {
+export function sliceView(t: Tensor, p: PrimitiveParams['slice']): View & { shape: number[] } {
   let offset = t.offset;
   const shape: number[] = [];
   const strides: number[] = [];
