@@ -499,6 +499,36 @@ describe.skipIf(!supported)('wasm backend against the reference backend', () => 
     })).toThrow(/adamStep: p and g are the same buffer/);
   });
 
+  it('lstmCell and lstmCellBackward: contiguous and row-sliced operands, hidden sizes with tails', () => {
+    const m = new Mismatches();
+    const r = rng(16);
+    const wide: Gen = (q) => q() * 8 - 4;
+    for (const dtype of ['float32', 'float64'] as DType[])
+      for (const [n, h] of [[1, 1], [3, 5], [4, 8], [16, 33]])
+        for (const layout of ['contiguous', 'sliced'] as Layout[]) {
+          const gates = operand(wasm, dtype, [n, 4 * h], layout, r, wide);
+          const c = operand(wasm, dtype, [n, h], layout, r, wide);
+          const out = outputs(wasm, dtype, n * 2 * h);
+          js.lstmCell(gates.js, c.js, out.js);
+          wasm.lstmCell(gates.wasm, c.wasm, out.wasm);
+          const what = `lstmCell ${dtype} [${n}, ${h}] ${layout}`;
+          m.check(wasm.read(out.wasm), js.read(out.js), what);
+          const dout = operand(wasm, dtype, [n, 2 * h], layout, r, wide);
+          const outView = (b: BackendBuffer): View => ({ buf: b, shape: [n, 2 * h], strides: [2 * h, 1], offset: 0 });
+          const dg = outputs(wasm, dtype, n * 4 * h);
+          const dc = outputs(wasm, dtype, n * h);
+          js.lstmCellBackward(gates.js, c.js, outView(out.js), dout.js, dg.js, dc.js);
+          wasm.lstmCellBackward(gates.wasm, c.wasm, outView(out.wasm), dout.wasm, dg.wasm, dc.wasm);
+          m.check(wasm.read(dg.wasm), js.read(dg.js), `${what} backward dGates`);
+          m.check(wasm.read(dc.wasm), js.read(dc.js), `${what} backward dC`);
+        }
+    m.expectNone();
+    const g = wasm.alloc('float32', 8);
+    expect(() => wasm.lstmCell(contiguous(g, [2, 4]), contiguous(wasm.alloc('float32', 4), [2, 2]), wasm.alloc('float32', 4))).toThrow(
+      /lstmCell: c has shape \[2, 2\]; expected \[2, 1\]/,
+    );
+  });
+
   it('copy: float32 between any layouts, and conversions between every pair of dtypes (exact)', () => {
     const m = new Mismatches();
     const r = rng(14);
@@ -563,6 +593,8 @@ describe.skipIf(!supported)('wasm backend: no float32 kernel runs in JavaScript'
     wasm.adamStep(out, x.buf, moment(), moment(), {
       gradScale: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, biasCorrection1: 0.1, biasCorrection2: 0.001,
     });
+    wasm.lstmCell(contiguous(x.buf, [2, 12]), contiguous(y.buf, [2, 3]), wasm.alloc('float32', 12));
+    wasm.lstmCellBackward(contiguous(x.buf, [2, 12]), contiguous(y.buf, [2, 3]), contiguous(out, [2, 6]), contiguous(out, [2, 6]), wasm.alloc('float32', 24), wasm.alloc('float32', 6));
     wasm.copy(xt, contiguous(out, [4, 6]));
     wasm.copy(iv, contiguous(out, [4, 6])); // int32 → float32
     wasm.copy(x, iv); // float32 → int32

@@ -62,6 +62,7 @@ export interface PrimitiveParams {
   argmin: { axis: number; keepDims: boolean };
   matmul: NoParams;
   linear: NoParams;
+  lstmCell: NoParams;
   reshape: { shape: readonly number[] };
   permute: { dims: readonly number[] };
   expand: { shape: readonly number[] };
@@ -221,6 +222,26 @@ function matmulOperand(t: Tensor, batch: readonly number[], temps: Tensor[]): Vi
     return { buf: copy.buf, shape: [B, rows, cols], strides: [rows * cols, cols, 1], offset: 0 };
   }
   return { buf: t.buf, shape: [B, rows, cols], strides: [B === 1 ? 0 : bstride, rs, cs], offset: t.offset };
+}
+
+/**
+ * Runs `fn` on row-major views of the 2-D `tensors` (inner stride 1, any row stride), copying
+ * only those laid out otherwise.
+ */
+function withRows(tensors: readonly Tensor[], fn: (views: View[]) => void): void {
+  const temps: Tensor[] = [];
+  const views = tensors.map((t): View => {
+    if (t.strides[1] === 1 || t.shape[1] <= 1) return { buf: t.buf, shape: t.shape, strides: [t.strides[0], 1], offset: t.offset };
+    const copy = Tensor.empty(t.backend, t.shape, t.dtype, false);
+    t.backend.copy(t, copy);
+    temps.push(copy);
+    return { buf: copy.buf, shape: t.shape, strides: [t.shape[1], 1], offset: 0 };
+  });
+  try {
+    fn(views);
+  } finally {
+    for (const t of temps) t.dispose();
+  }
 }
 
 /**
@@ -556,6 +577,23 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
         info.needsGrad[1] ? run('matmul', [transposeLast(g2), run('reshape', [x], { shape: [rows, inF] })], none) : null,
         info.needsGrad[2] ? run('sum', [g2], { axes: [0], keepDims: false }) : null,
       ];
+    },
+  },
+  lstmCell: {
+    name: 'LstmCellBackward',
+    forward: ([gates, c]) => {
+      const [n, width] = gates.shape;
+      const out = Tensor.empty(gates.backend, [n, width / 2], gates.dtype, false);
+      withRows([gates, c], ([gv, cv]) => gates.backend.lstmCell(gv, cv, out.buf));
+      return out;
+    },
+    save: ([gates, c], out) => [gates, c, out],
+    backward: (g, [gates, c, out], _p, info) => {
+      const [n, width] = gates.shape;
+      const dGates = Tensor.empty(gates.backend, [n, width], gates.dtype, false);
+      const dC = Tensor.empty(gates.backend, [n, width / 4], gates.dtype, false);
+      withRows([gates, c, out, g], ([gv, cv, ov, dv]) => gates.backend.lstmCellBackward(gv, cv, ov, dv, dGates.buf, dC.buf));
+      return [dGates, info.needsGrad[1] ? dC : (dC.dispose(), null)];
     },
   },
   reshape: {

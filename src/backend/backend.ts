@@ -136,6 +136,20 @@ export interface Backend {
    * `m ← β1·m + (1−β1)·g`, `v ← β2·v + ((1−β2)·g)·g`, `p ← p + ((m / (√v/√bc2 + ε))·(1/bc1))·(−lr)`.
    */
   adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void;
+  /**
+   * One LSTM cell step for `rows` samples of `hidden` units: from the gates' pre-activations
+   * `gates` `[rows, 4·hidden]` (order i, f, g, o) and the previous cell state `c` `[rows, hidden]`,
+   * writes `out` `[rows, 2·hidden]` contiguous = `[h' | c']` with i, f, o = σ(·), g = tanh(·),
+   * `c' = f·c + i·g`, `h' = o·tanh(c')` (each operation rounded to the dtype, in that order).
+   * Views are row-major (inner stride 1) with any row stride.
+   */
+  lstmCell(gates: View, c: View, out: BackendBuffer): void;
+  /**
+   * The backward of {@link Backend.lstmCell}: from its `gates`, `c`, `out` and the gradient `dout`
+   * `[rows, 2·hidden]` of `out`, writes the gradients of the gates `dGates` `[rows, 4·hidden]` and of
+   * the previous cell state `dC` `[rows, hidden]`, both contiguous.
+   */
+  lstmCellBackward(gates: View, c: View, out: View, dout: View, dGates: BackendBuffer, dC: BackendBuffer): void;
 }
 
 /**

@@ -82,3 +82,26 @@ export function checkUpdateBuffers(op: string, buffers: Record<string, BackendBu
     for (const [other, c] of entries) if (other !== role && c === b) throw new ConfigError(`${op}: ${role} and ${other} are the same buffer`);
   }
 }
+
+/**
+ * Checks the operands of the fused LSTM cell: 2-D row-major views (inner stride 1) of one dtype,
+ * `gates` `[rows, 4h]`, `c` `[rows, h]`, and any others `[rows, 2h]`; returns `[rows, h]`.
+ */
+export function checkLstmOperands(op: string, gates: View, c: View, others: Record<string, View>): [number, number] {
+  const views: Record<string, View> = { gates, c, ...others };
+  for (const [role, v] of Object.entries(views)) {
+    if (v.shape.length !== 2 || (v.strides[1] !== 1 && v.shape[1] > 1))
+      throw new ShapeError(`${op}: ${role} must be a 2-D row-major view (inner stride 1); got shape ${fmtShape(v.shape)}, strides ${fmtShape(v.strides)}`);
+    if (v.buf.dtype !== gates.buf.dtype) throw new DTypeError(`${op}: ${role} is ${v.buf.dtype} but gates ${gates.buf.dtype}`);
+  }
+  const [rows, width] = gates.shape;
+  if (width % 4 !== 0) throw new ShapeError(`${op}: gates ${fmtShape(gates.shape)} must have 4·hidden columns`);
+  const h = width / 4;
+  const expect = (role: string, v: View, cols: number): void => {
+    if (v.shape[0] !== rows || v.shape[1] !== cols)
+      throw new ShapeError(`${op}: ${role} has shape ${fmtShape(v.shape)}; expected [${rows}, ${cols}] for gates ${fmtShape(gates.shape)}`);
+  };
+  expect('c', c, h);
+  for (const [role, v] of Object.entries(others)) expect(role, v, 2 * h);
+  return [rows, h];
+}

@@ -15,6 +15,7 @@ import { ConfigError, DTypeError, ShapeError, fmtShape } from '../core/errors.js
 import type { Generator } from '../core/random.js';
 import { shapesEqual } from '../core/shape.js';
 import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise.js';
+import { run } from '../autograd/run.js';
 import { matmul } from '../ops/linalg.js';
 import { narrow, squeeze, transpose, unsqueeze } from '../ops/shape.js';
 import { zeros } from '../tensor/create.js';
@@ -84,6 +85,19 @@ export function rnnStep(mode: 'RNN_TANH' | 'RNN_RELU', gi: Tensor, h: Tensor, w:
 export function lstmStep(gi: Tensor, h: Tensor, c: Tensor, w: CellWeights): [Tensor, Tensor] {
   const hidden = h.shape[h.ndim - 1];
   const gates = add(linearProjection(h, w.weightHh, w.biasHh), gi);
+  if (gates.ndim === 2 && c.ndim === 2 && c.dtype === gates.dtype && gates.dtype !== 'int32') {
+    // All four gates in one fused pass (forward and backward); the composition below is its definition.
+    const hc = run('lstmCell', [gates, c], {});
+    return [narrow(hc, -1, 0, hidden), narrow(hc, -1, hidden, hidden)];
+  }
+  return lstmCellComposed(gates, c, hidden);
+}
+
+/**
+ * The LSTM cell as a composition of primitives, from the gates' pre-activations `[N, 4·hidden]`
+ * and the previous cell state: what the fused `lstmCell` primitive computes. Returns `[h', c']`.
+ */
+export function lstmCellComposed(gates: Tensor, c: Tensor, hidden: number): [Tensor, Tensor] {
   const inGate = sigmoid(chunk(gates, 0, hidden));
   const forgetGate = sigmoid(chunk(gates, 1, hidden));
   const cellGate = tanh(chunk(gates, 2, hidden));

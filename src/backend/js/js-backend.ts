@@ -12,13 +12,14 @@ import type {
   UnaryParams,
   View,
 } from '../backend.js';
-import { checkAliasing, checkAxis, checkIndexShape, checkUpdateBuffers, sameShapes } from '../checks.js';
+import { checkAliasing, checkAxis, checkIndexShape, checkLstmOperands, checkUpdateBuffers, sameShapes } from '../checks.js';
 import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from './elementwise.js';
 import { gatherAxis, scatterAddAxis } from './gather.js';
 import { binaryFn, unaryFn } from './math.js';
 import { matmulBatched } from './matmul.js';
 import { argReduceAxis, reduceAxes } from './reduce.js';
 import { adamArrays, scaleArray } from './update.js';
+import { type Rows, lstmCellBackwardRows, lstmCellRows } from './recurrent.js';
 import type { ArrayView } from './strided.js';
 
 /**
@@ -169,6 +170,20 @@ export class JsBackend implements Backend {
     scaleArray(arrayOf('scale', 'y', y), alpha);
   }
 
+  lstmCell(gates: View, c: View, out: BackendBuffer): void {
+    const [n, h] = checkLstmOperands('lstmCell', gates, c, {});
+    const o = output('lstmCell', out, [n, 2 * h]);
+    lstmCellRows(n, h, rows('lstmCell', 'gates', gates), rows('lstmCell', 'c', c), { data: o, offset: 0, rowStride: 2 * h });
+  }
+
+  lstmCellBackward(gates: View, c: View, out: View, dout: View, dGates: BackendBuffer, dC: BackendBuffer): void {
+    const op = 'lstmCellBackward';
+    const [n, h] = checkLstmOperands(op, gates, c, { out, dout });
+    const dg = output(op, dGates, [n, 4 * h]);
+    const dc = output(op, dC, [n, h]);
+    lstmCellBackwardRows(n, h, rows(op, 'gates', gates), rows(op, 'c', c), rows(op, 'out', out), rows(op, 'dout', dout), dg, dc);
+  }
+
   adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void {
     checkUpdateBuffers('adamStep', { p, g, m, v });
     adamArrays(arrayOf('adamStep', 'p', p), arrayOf('adamStep', 'g', g), arrayOf('adamStep', 'm', m), arrayOf('adamStep', 'v', v), s);
@@ -190,6 +205,12 @@ function arrayOf(op: string, role: string, buf: BackendBuffer): TypedArray {
 }
 
 /** Checks that a view is well formed and lies inside its buffer, then unwraps it. */
+/** A checked 2-D row-major view as the LSTM kernels take it. */
+function rows(op: string, role: string, v: View): Rows {
+  const a = resolve(op, role, v);
+  return { data: a.data, offset: a.offset, rowStride: v.strides[0] };
+}
+
 function resolve(op: string, role: string, v: View): ArrayView {
   const data = arrayOf(op, role, v.buf);
   const where = `${role} view (shape ${fmtShape(v.shape)}, strides ${fmtShape(v.strides)}, offset ${v.offset})`;

@@ -48,6 +48,12 @@ export interface KernelExports {
     gradScale: number, wd: number, decay: number, b1: number, c1: number, b2: number, c2: number,
     sqrtBc2: number, eps: number, invBc1: number, negLr: number,
   ): void;
+  // The fused LSTM cell (assembly/recurrent.ts): byte pointers, row strides in elements.
+  lstmCellF32(gates: number, gs: number, c: number, cs: number, out: number, os: number, n: number, h: number): void;
+  lstmCellBackwardF32(
+    gates: number, gs: number, c: number, cs: number, out: number, os: number, dout: number, ds: number,
+    dgates: number, dc: number, n: number, h: number,
+  ): void;
 }
 
 /** The memory's limits, in 64 KiB pages: start small, allow up to 4 GiB. */

@@ -8,7 +8,8 @@ import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
 import { type ArrayView, coalesce, unravel, withoutAxis } from '../js/strided.js';
-import { checkAliasing, checkAxis, checkIndexShape, checkUpdateBuffers, sameShapes } from '../checks.js';
+import { checkAliasing, checkAxis, checkIndexShape, checkLstmOperands, checkUpdateBuffers, sameShapes } from '../checks.js';
+import { type Rows, lstmCellBackwardRows, lstmCellRows } from '../js/recurrent.js';
 import { adamArrays, scaleArray } from '../js/update.js';
 import { Allocator } from './allocator.js';
 import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelModule } from './module.js';
@@ -448,6 +449,41 @@ export class WasmBackend implements Backend {
     // One thread: a pass this light is bound by moving the data, and half of it would first have
     // to travel to the other core (measured: 2 threads slower in the training loop).
     this.kernels.scaleF32(b.ptr, 0, b.size, c);
+  }
+
+  lstmCell(gates: View, c: View, out: BackendBuffer): void {
+    const [n, h] = checkLstmOperands('lstmCell', gates, c, {});
+    const op = this.outputPtr('lstmCell', out, [n, 2 * h]);
+    const [go, co] = [this.operand('lstmCell', 'gates', gates), this.operand('lstmCell', 'c', c)];
+    if (n * h === 0) return;
+    if (out.dtype !== 'float32') {
+      this.fallback('lstmCell', out.dtype);
+      lstmCellRows(n, h, this.rows('lstmCell', 'gates', gates), this.rows('lstmCell', 'c', c), { data: this.output('lstmCell', out), offset: 0, rowStride: 2 * h });
+      return;
+    }
+    this.kernels.lstmCellF32(go.ptr, gates.strides[0], co.ptr, c.strides[0], op, 2 * h, n, h);
+  }
+
+  lstmCellBackward(gates: View, c: View, out: View, dout: View, dGates: BackendBuffer, dC: BackendBuffer): void {
+    const name = 'lstmCellBackward';
+    const [n, h] = checkLstmOperands(name, gates, c, { out, dout });
+    const dg = this.outputPtr(name, dGates, [n, 4 * h]);
+    const dc = this.outputPtr(name, dC, [n, h]);
+    const [go, co, oo, d] = [this.operand(name, 'gates', gates), this.operand(name, 'c', c), this.operand(name, 'out', out), this.operand(name, 'dout', dout)];
+    if (n * h === 0) return;
+    if (dGates.dtype !== 'float32') {
+      this.fallback(name, dGates.dtype);
+      const r = (role: string, v: View): Rows => this.rows(name, role, v);
+      lstmCellBackwardRows(n, h, r('gates', gates), r('c', c), r('out', out), r('dout', dout), this.output(name, dGates), this.output(name, dC));
+      return;
+    }
+    this.kernels.lstmCellBackwardF32(go.ptr, gates.strides[0], co.ptr, c.strides[0], oo.ptr, out.strides[0], d.ptr, dout.strides[0], dg, dc, n, h);
+  }
+
+  /** A checked 2-D row-major view resolved onto the memory, for the reference kernels. */
+  private rows(op: string, role: string, v: View): Rows {
+    const a = this.view(op, role, v);
+    return { data: a.data, offset: a.offset, rowStride: v.strides[0] };
   }
 
   adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void {
