@@ -16,8 +16,8 @@ import type { Generator } from '../core/random.js';
 import { shapesEqual } from '../core/shape.js';
 import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise.js';
 import { run } from '../autograd/run.js';
-import { matmul } from '../ops/linalg.js';
-import { narrow, squeeze, transpose, unsqueeze } from '../ops/shape.js';
+import { linear } from './functional.js';
+import { narrow, squeeze, unsqueeze } from '../ops/shape.js';
 import { zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uniform_ } from './init/basic.js';
@@ -58,10 +58,9 @@ export interface CellWeights {
   biasHh: Tensor | null;
 }
 
-/** `x·Wᵀ + b` (b may be null): PyTorch's `F.linear`. The transpose is a view read in place. */
+/** `x·Wᵀ + b` (b may be null): PyTorch's `F.linear`, one linear node. */
 export function linearProjection(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
-  const y = matmul(x, transpose(weight));
-  return bias === null ? y : add(y, bias);
+  return linear(x, weight, bias);
 }
 
 /** The `k`-th of the equal chunks of the last axis of `gates` (width `hidden`), a view. */
