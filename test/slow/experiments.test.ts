@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import '../../src/ops/methods.js';
-import { EXPERIMENTS, type He2015Result, glorot2010, he2015, scale, symmetry } from '../../src/cli/experiments/index.js';
+import { EXPERIMENTS, type He2015Result, type Pascanu2013Result, glorot2010, he2015, pascanu2013, scale, symmetry } from '../../src/cli/experiments/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(root, 'dist/cli/keel.js');
@@ -40,7 +40,7 @@ describe('keel experiment (CLI)', () => {
     } catch (err) {
       const e = err as { code: number; stderr: string };
       expect(e.code).toBe(2);
-      expect(e.stderr).toContain("keel experiment: unknown experiment 'nope' (experiments: he2015, glorot2010, scale, symmetry)");
+      expect(e.stderr).toContain("keel experiment: unknown experiment 'nope' (experiments: he2015, glorot2010, scale, symmetry, pascanu2013)");
     }
   });
 });
@@ -79,5 +79,45 @@ describe('experiments (structured results)', () => {
   it('scale and symmetry hold for another seed', () => {
     expect(scale({ seed: 1 }).ok).toBe(true);
     expect(symmetry({ seed: 1 }).ok).toBe(true);
+  });
+
+  it('pascanu2013: 300 steps are too few for the clipped RNN to learn, so the claims can fail; the table still prints', () => {
+    let text = '';
+    const r = pascanu2013({ steps: 300, seeds: 1, threads: 1, out: { write: (c: string) => void (text += c) } });
+    expect(r.ok).toBe(false);
+    expect(r.claims[0].ok).toBe(false);
+    expect(r.runs.map((run) => [run.seed, run.clip, run.gradNorms.length, run.losses.length])).toEqual([
+      [0, 1, 300, 300],
+      [0, null, 300, 300],
+    ]);
+    // Both start from the same weights and the same first batch: the same first gradient.
+    expect(r.runs[0].gradNorms[0]).toBe(r.runs[1].gradNorms[0]);
+    expect(text).toMatch(/^seed +clip +test MSE/m);
+    expect(text).toMatch(/^FAIL {2}clip 1\.0: test MSE < 0\.08/m);
+    // The target is the sum of two U(0, 1) values: variance 2/12, the MSE of predicting its mean 1.
+    expect(Math.abs(r.meanPredictorMse - 1 / 6)).toBeLessThan(0.02);
+    // The unrolled recurrence is RNN.forward's, to float32 rounding (values and gradients).
+    expect(r.recurrenceCheck).toBeLessThan(1e-5);
+  });
+
+  it('pascanu2013 in worker threads (built package) gives the same runs as on one thread', async () => {
+    const script = (threads: number): string =>
+      `import { pascanu2013 } from './dist/cli/experiments/pascanu2013.js';` +
+      `const r = pascanu2013({ steps: 150, seeds: 2, threads: ${threads} });` +
+      `process.stdout.write(JSON.stringify({ runs: r.runs, threadsUsed: r.threadsUsed }));`;
+    type Out = Pick<Pascanu2013Result, 'runs' | 'threadsUsed'>;
+    const runs = async (threads: number): Promise<Out> => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(threads)], { cwd: root, encoding: 'utf8' });
+      return JSON.parse(stdout) as Out;
+    };
+    const [one, two] = [await runs(1), await runs(2)];
+    expect(one.runs.map((r) => [r.seed, r.clip])).toEqual([
+      [0, 1],
+      [0, null],
+      [1, 1],
+      [1, null],
+    ]);
+    expect([one.threadsUsed, two.threadsUsed]).toEqual([1, 2]);
+    expect(two.runs).toEqual(one.runs);
   });
 });

@@ -7,12 +7,14 @@ import { he2015 } from './he2015.js';
 import { glorot2010 } from './glorot2010.js';
 import { scale } from './scale.js';
 import { symmetry } from './symmetry.js';
+import { pascanu2013 } from './pascanu2013.js';
 
 export type { Claim, ExperimentOptions, ExperimentResult } from './report.js';
 export { he2015, type He2015Init, type He2015Options, type He2015Result, type He2015Run } from './he2015.js';
 export { glorot2010, type Glorot2010Init, type Glorot2010Options, type Glorot2010Result, type Glorot2010Run } from './glorot2010.js';
 export { scale, type ScaleOptions, type ScaleResult, type ScaleRun } from './scale.js';
 export { symmetry, type SymmetryOptions, type SymmetryResult, type SymmetryRun } from './symmetry.js';
+export { pascanu2013, type Pascanu2013Options, type Pascanu2013Result, type Pascanu2013Run } from './pascanu2013.js';
 
 /** One entry of {@link EXPERIMENTS}: its one-line summary and how to run it. */
 export interface Experiment {
@@ -45,5 +47,10 @@ export const EXPERIMENTS: readonly Experiment[] = [
     name: 'symmetry',
     summary: 'symmetry: zero/constant init keeps hidden units identical through training; random init breaks the symmetry (~1 s)',
     run: symmetry,
+  },
+  {
+    name: 'pascanu2013',
+    summary: 'Pascanu et al. 2013: a tanh RNN learns the T=50 addition problem with clipGradNorm_ 1.0, not without (~2 min on 2 cores)',
+    run: pascanu2013,
   },
 ];
