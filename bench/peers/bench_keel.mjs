@@ -2,14 +2,14 @@
 // same protocol (timeTraining / gflopsLoop) and same JSON fields as bench_tfjs.mjs.
 // usage, from a copy of the peers folder (so that ./lib/common.mjs resolves):
 //   KEEL_DIST=/abs/path/to/keel/dist/index.js [KEEL_BACKEND=js|wasm] [KEEL_THREADS=n] \
-//     node bench_keel.mjs --workload w1|w2|w4 [--init glorot|torch]
+//     node bench_keel.mjs --workload w1|w2|w3|w4 [--init glorot|torch]
 // bench/peers/compare.sh sets all of this up and runs Keel interleaved with the peers.
 // Prints one JSON line.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs, WORKLOADS, synthMnist, timeTraining, gflopsLoop, emit, sinceT0 } from './lib/common.mjs';
+import { parseArgs, WORKLOADS, T, F, H, synthMnist, synthSeq, timeTraining, gflopsLoop, emit, sinceT0 } from './lib/common.mjs';
 
 const args = parseArgs({ workload: 'w1', init: 'glorot' });
 if (!process.env.KEEL_DIST) {
@@ -55,122 +55,99 @@ if (wl === 'w4') {
   emit({ ...info, workload: 'w4', matmul: res, threads: threadsNow(), keel_live_buffers: K.memory().numBuffers, keel_fallbacks: fallbacks() });
   process.exit(0);
 }
-if (wl !== 'w1' && wl !== 'w2') {
-  emit({ ...info, workload: wl, skipped: `${wl} needs layers Keel does not have yet (LSTM)` });
-  process.exit(0);
+if (!['w1', 'w2', 'w3'].includes(wl)) {
+  console.error(`bench_keel.mjs: --workload must be w1, w2, w3 or w4 (got '${wl}')`);
+  process.exit(2);
 }
 
-// ---- model ----------------------------------------------------------------------------------
-// Linear layers as nn.Linear: weight [out, in], y = x·Wᵀ + b with `W.T` a view (the matmul reads
-// it in place; measured ~15% faster per w1 step than storing W as [in, out]).
+// ---- model: w1, w2 ---------------------------------------------------------------------------
+// nn.Linear layers (weight [out, in], one linear primitive x·Wᵀ + b) with ReLU between them.
 // Init: 'glorot' (default) is what the suite gives every peer (bench_torch.py re-initializes
 // with xavier_uniform_ + zeros_, tfjs uses its glorotUniform/zeros defaults), so losses start
-// alike; 'torch' is nn.Linear's own default, U(±1/√fan_in) for weight and bias.
+// alike; 'torch' keeps nn.Linear's own default, U(±1/√fan_in) for weight and bias.
 function linear(fanIn, fanOut) {
-  return K.noGrad(() => {
-    const uniform = (shape, bound) => K.rand(shape, { generator: gen }).mul(2 * bound).sub(bound);
-    if (args.init === 'torch') {
-      const bound = 1 / Math.sqrt(fanIn);
-      return { w: uniform([fanOut, fanIn], bound).requiresGrad_(), b: uniform([fanOut], bound).requiresGrad_() };
-    }
-    if (args.init !== 'glorot') throw new Error(`bench_keel.mjs: --init must be glorot or torch (got '${args.init}')`);
-    return { w: uniform([fanOut, fanIn], Math.sqrt(6 / (fanIn + fanOut))).requiresGrad_(), b: K.zeros([fanOut]).requiresGrad_() };
-  });
+  const layer = new K.nn.Linear(fanIn, fanOut, { generator: gen });
+  if (args.init === 'glorot') {
+    K.init.xavierUniform_(layer.weight, { generator: gen });
+    K.init.zeros_(layer.bias);
+  } else if (args.init !== 'torch') throw new Error(`bench_keel.mjs: --init must be glorot or torch (got '${args.init}')`);
+  return layer;
 }
-const dims = wl === 'w1' ? [784, 128, 10] : [784, 512, 512, 10];
-const layers = dims.slice(1).map((out, i) => linear(dims[i], out));
-const params = layers.flatMap((l) => [l.w, l.b]);
-function forward(x) {
-  let h = x;
-  layers.forEach((l, i) => {
-    h = K.matmul(h, l.w.T).add(l.b);
-    if (i < layers.length - 1) h = K.relu(h);
-  });
-  return h; // logits
-}
-
-// ==== INLINE OPTIMIZERS AND CLIPPING ==========================================================
-// Keel has no optim/ or clip/ modules yet: these follow PyTorch's math with Keel's in-place ops
-// under noGrad. Replace this section with keel's Adam/SGD and clipGradNorm_/clipGradValue_
-// when they land.
-
-/** optimizer.zero_grad(set_to_none=True), as bench_torch.py. */
-function zeroGrad(ps) {
-  for (const p of ps) {
-    p.grad?.dispose();
-    p.grad = null;
-  }
-}
-
-/** torch.nn.utils.clip_grad_norm_: total = √Σ g², g *= min(1, maxNorm / (total + 1e-6)); no branch. */
-function clipGradNorm_(ps, maxNorm) {
-  return K.noGrad(() => {
-    const grads = ps.map((p) => p.grad).filter((g) => g !== null);
-    const total = K.sqrt(grads.map((g) => K.sum(K.square(g))).reduce((acc, s) => K.add(acc, s)));
-    const coef = K.clamp(K.div(maxNorm, K.add(total, 1e-6)), null, 1);
-    for (const g of grads) g.mul_(coef);
-    return total.item(); // the pre-clip norm, for the log
-  });
-}
-
-/** torch.nn.utils.clip_grad_value_: clamps every gradient element into [-clip, clip]. */
-function clipGradValue_(ps, clip) {
-  K.noGrad(() => {
-    for (const p of ps) p.grad?.clamp_(-clip, clip);
-  });
-}
-
-/** torch.optim.Adam (no weight decay, no amsgrad), bias-corrected as PyTorch's single-tensor path. */
-function adam(ps, { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = {}) {
-  const m = ps.map((p) => K.zerosLike(p));
-  const v = ps.map((p) => K.zerosLike(p));
-  let t = 0;
-  return {
-    step() {
-      t++;
-      const bc1 = 1 - beta1 ** t;
-      const bc2 = 1 - beta2 ** t;
-      K.noGrad(() =>
-        ps.forEach((p, i) => {
-          const g = p.grad;
-          if (g === null) return;
-          m[i].mul_(beta1).add_(g, 1 - beta1); // m = β1·m + (1−β1)·g
-          v[i].mul_(beta2).add_(K.square(g), 1 - beta2); // v = β2·v + (1−β2)·g²
-          const denom = K.sqrt(v[i]).div(Math.sqrt(bc2)).add(eps); // √v / √(1−β2ᵗ) + ε
-          p.sub_(m[i].div(denom), lr / bc1); // p −= lr/(1−β1ᵗ) · m / denom
-        }),
-      );
-    },
+/** The w1/w2 MLP: its parameters and forward (logits). */
+function mlp(dims) {
+  const layers = dims.slice(1).map((out, i) => linear(dims[i], out));
+  const forward = (x) => {
+    let h = x;
+    layers.forEach((l, i) => {
+      h = l.call(h);
+      if (i < layers.length - 1) h = K.relu(h);
+    });
+    return h;
   };
+  return { params: layers.flatMap((l) => l.parameters()), forward };
 }
 
-/** torch.optim.SGD with momentum (dampening 0, no Nesterov): buf = μ·buf + g; p −= lr·buf. */
-function sgdMomentum(ps, { lr, momentum }) {
-  // PyTorch starts buf as a copy of the first gradient: μ·0 + g gives the same thing.
-  const buf = ps.map((p) => K.zerosLike(p));
-  return {
-    step() {
-      K.noGrad(() =>
-        ps.forEach((p, i) => {
-          if (p.grad === null) return;
-          buf[i].mul_(momentum).add_(p.grad);
-          p.sub_(buf[i], lr);
-        }),
-      );
-    },
+// ---- model: w3 --------------------------------------------------------------------------------
+// bench_torch.py's LSTMNet: nn.LSTM(32, 128, batch_first=True), then nn.Linear(128, 10) on the
+// final hidden state of the last layer (h_n[-1]). PyTorch's default inits, which bench_torch.py
+// keeps for w3: every LSTM parameter U(±1/√hidden), the Linear weight and bias U(±1/√fan_in).
+// Public API only: nn.LSTM, nn.Linear, nn.crossEntropy, Adam, clipGradNorm_.
+function lstmNet() {
+  const lstm = new K.nn.LSTM(F, H, { batchFirst: true, generator: gen });
+  const fc = new K.nn.Linear(H, 10, { generator: gen });
+  const forward = (x) => {
+    const [, [hn]] = lstm.call(x); // hn: [numLayers, B, H]
+    return fc.call(K.select(hn, 0, hn.shape[0] - 1));
   };
+  return { params: [...lstm.parameters(), ...fc.parameters()], forward };
 }
-// ==== END INLINE OPTIMIZERS AND CLIPPING ======================================================
 
-const opt = wl === 'w1' ? adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }) : sgdMomentum(params, { lr: 0.01, momentum: 0.9 });
-const clip = wl === 'w1' ? 'norm' : 'value';
 
 const W = WORKLOADS[wl];
 const B = W.batch;
 const d0 = Date.now();
-const data = synthMnist();
+const data = wl === 'w3' ? synthSeq() : synthMnist();
 const dataMs = Date.now() - d0;
 const nBatches = Math.floor(data.n / B);
+const xShape = wl === 'w3' ? [B, T, F] : [B, 784];
+const rowLen = wl === 'w3' ? T * F : 784;
+
+/** The setup of one workload: parameters, loss, optimizer step and clip, and their descriptions. */
+function setup() {
+  if (wl === 'w3') {
+    const net = lstmNet();
+    const opt = new K.Adam(net.params, { lr: 1e-3 }); // PyTorch style: β 0.9/0.999, ε 1e-8
+    return {
+      ...net,
+      // Cross-entropy on logits, as F.cross_entropy: labels [B] int32.
+      loss: (xb, yb) => K.nn.crossEntropy(net.forward(xb), yb),
+      yShape: [B],
+      zeroGrad: () => opt.zeroGrad(), // set to none, as zero_grad(set_to_none=True)
+      clip: () => K.clipGradNorm_(net.params, 1.0), // PyTorch's formula; returns the pre-clip norm
+      step: () => opt.step(),
+      init: 'PyTorch defaults: LSTM U(±1/√128), Linear U(±1/√fan_in) (as bench_torch.py for w3)',
+      optimizer: 'Adam lr 1e-3 β 0.9/0.999 ε 1e-8 (keel Adam, PyTorch style)',
+      clipping: 'global norm 1.0 (keel clipGradNorm_)',
+    };
+  }
+  const net = mlp(wl === 'w1' ? [784, 128, 10] : [784, 512, 512, 10]);
+  // PyTorch style, as bench_torch.py: Adam (β 0.9/0.999, ε 1e-8) or SGD with momentum.
+  const opt = wl === 'w1' ? new K.Adam(net.params, { lr: 1e-3 }) : new K.SGD(net.params, { lr: 0.01, momentum: 0.9 });
+  return {
+    ...net,
+    // Cross-entropy on logits, as F.cross_entropy: labels [B] int32.
+    loss: (xb, yb) => K.nn.crossEntropy(net.forward(xb), yb),
+    yShape: [B],
+    zeroGrad: () => opt.zeroGrad(), // set to none, as zero_grad(set_to_none=True)
+    clip: wl === 'w1' ? () => K.clipGradNorm_(net.params, 1.0) : () => void K.clipGradValue_(net.params, 0.5),
+    step: () => opt.step(),
+    init: args.init === 'torch' ? 'nn.Linear default U(±1/√fan_in)' : 'glorot-uniform W, zero b (as the suite)',
+    optimizer: wl === 'w1' ? 'Adam lr 1e-3 β 0.9/0.999 ε 1e-8 (keel Adam, PyTorch style)' : 'SGD lr 0.01 momentum 0.9 (keel SGD, PyTorch style)',
+    clipping: wl === 'w1' ? 'global norm 1.0 (keel clipGradNorm_)' : 'value 0.5 (keel clipGradValue_)',
+  };
+}
+const S = setup();
+const clipsByNorm = wl !== 'w2';
 let gradNormLast = NaN;
 let buffersAfterFirst = NaN;
 
@@ -178,15 +155,14 @@ function step(i) {
   const off = (i % nBatches) * B;
   const loss = K.tidy(() => {
     // A new tensor per batch from typed-array views (a data loader), as bench_tfjs.mjs.
-    const xb = K.tensor(data.x.subarray(off * 784, (off + B) * 784), [B, 784]);
-    const yb = K.tensor(data.y.subarray(off, off + B), [B, 1]); // int32
-    zeroGrad(params);
-    // Cross-entropy on logits: −mean(log-softmax(logits)[target]).
-    const lossT = K.mean(K.gather(K.logSoftmax(forward(xb)), 1, yb)).neg();
+    const xb = K.tensor(data.x.subarray(off * rowLen, (off + B) * rowLen), xShape);
+    const yb = K.tensor(data.y.subarray(off, off + B), S.yShape); // int32
+    S.zeroGrad();
+    const lossT = S.loss(xb, yb);
     lossT.backward();
-    if (clip === 'norm') gradNormLast = clipGradNorm_(params, 1.0);
-    else clipGradValue_(params, 0.5);
-    opt.step();
+    const norm = S.clip();
+    if (clipsByNorm) gradNormLast = norm;
+    S.step();
     return lossT.item(); // read back every step, as every peer
   });
   if (i === 0) buffersAfterFirst = K.memory().numBuffers;
@@ -201,12 +177,12 @@ emit({
   batch: B,
   data_gen_ms: dataMs,
   feed: 'tensor-per-batch',
-  init: args.init === 'torch' ? 'nn.Linear default U(±1/√fan_in)' : 'glorot-uniform W, zero b (as the suite)',
-  optimizer: wl === 'w1' ? 'Adam lr 1e-3 β 0.9/0.999 ε 1e-8 (inline, bench_keel.mjs)' : 'SGD lr 0.01 momentum 0.9 (inline, bench_keel.mjs)',
-  clipping: clip === 'norm' ? 'global norm 1.0 (inline, PyTorch formula)' : 'value 0.5 (inline)',
+  init: S.init,
+  optimizer: S.optimizer,
+  clipping: S.clipping,
   ...r,
   time_to_first_step_ms: r.time_to_first_step_ms - dataMs,
-  grad_norm_last: clip === 'norm' ? gradNormLast : undefined,
+  grad_norm_last: clipsByNorm ? gradNormLast : undefined,
   threads: threadsNow(), // at the end (training does not wait for the workers to start)
   keel_live_buffers_first_step: buffersAfterFirst,
   keel_live_buffers_end: K.memory().numBuffers,

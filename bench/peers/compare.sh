@@ -5,15 +5,16 @@
 #   PEERS_DIR    a set-up copy of the peer suite, node_modules installed   (default /tmp/peers, else /work/shared/peers)
 #   PEERS        comma list: keel keel-js keel-wasm keel-wasm-1t + the suite's peers
 #                (default keel-wasm,keel-js,torch,tfjs-wasm,tfjs-cpu)
-#   WORKLOADS    comma list of w1 w2 w4                                    (default w4,w1)
+#   WORKLOADS    comma list of w1 w2 w3 w4                                 (default w4,w1)
 #   REPS         rounds; the peer order rotates each round                 (default 1)
 #   BENCH_MAX_S  measured seconds per training run                         (default 10; the suite's own default is 30)
 #   QUIET_WAIT   wait up to this many s before each run for the other processes to use < 0.15 cores (default 0)
 #   KEEL_DIST    Keel's dist/index.js                                      (default <repo>/dist/index.js)
 #   OUT          raw JSON lines file                                       (default /tmp/keel-compare-<time>.jsonl)
 # Prints one JSON line per run on stdout (run_one.mjs's line: the benchmark's fields + peak RSS,
-# wall time, background load); progress and a markdown summary (OUT with .md) go to stderr.
-# Default settings take ~2 minutes per round (w4 + w1, five peers).
+# wall time, background load); progress, the suite's markdown summary and a table of ratios (each
+# Keel peer over torch and over tfjs-wasm, medians over this invocation's rounds) go to stderr
+# and to OUT with .md. Default settings take ~2 minutes per round (w4 + w1, five peers).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -68,6 +69,7 @@ wait_quiet() {
 IFS=, read -ra peers <<<"$PEERS"
 IFS=, read -ra wls <<<"$WORKLOADS"
 t0=$SECONDS
+: >"$WORK/runs.jsonl"
 echo "compare.sh: Keel $KEEL_DIST, peers from $PEERS_DIR, BENCH_MAX_S=$BENCH_MAX_S, raw lines -> $OUT" >&2
 for ((rep = 1; rep <= REPS; rep++)); do
   for wl in "${wls[@]}"; do
@@ -76,6 +78,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
       ((QUIET_WAIT > 0)) && wait_quiet
       line=$(cd "$WORK" && node run_one.mjs --peer "$p" --workload "$wl" --rep "$rep")
       echo "$line" | tee -a "$OUT"
+      echo "$line" >>"$WORK/runs.jsonl"
       echo "$line" | node -e '
         const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
         const v = r.samples_per_s ? `${r.samples_per_s.toFixed(0)} samples/s, loss ${r.loss_first?.toFixed(3)} -> ${r.loss_last?.toFixed(3)}`
@@ -86,4 +89,42 @@ for ((rep = 1; rep <= REPS; rep++)); do
   done
 done
 (cd "$WORK" && node summarize.mjs "$OUT" --md "${OUT%.jsonl}.md" >/dev/null)
+
+# Ratios from this invocation's runs only (OUT may hold earlier ones): per workload, each Keel
+# peer's median samples/s (w4: GFLOP/s per n) over torch's and over tfjs-wasm's.
+cat >"$WORK/ratios.mjs" <<'JS'
+import { readFileSync } from 'node:fs';
+const rows = readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  .filter((r) => r.exit_code === 0 && !r.error && !r.skipped);
+const REFS = ['torch', 'tfjs-wasm'];
+const med = (v) => { const s = [...v].sort((x, y) => x - y), n = s.length; return n ? (n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : NaN; };
+const fmt = (x) => (!isFinite(x) ? '–' : x >= 1000 ? Math.round(x).toLocaleString('en-US') : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const ratio = (a, b) => (isFinite(a) && isFinite(b) && b > 0 ? (a / b).toFixed(a / b >= 10 ? 1 : a / b >= 1 ? 2 : 3) : '–');
+// [label, workload, value of one run]
+const metrics = [];
+for (const w of ['w1', 'w2', 'w3']) metrics.push([`${w} samples/s`, w, (r) => r.samples_per_s]);
+for (const n of [128, 512, 1024]) metrics.push([`w4 ${n}³ GFLOP/s`, 'w4', (r) => r.matmul?.find((m) => m.n === n)?.gflops]);
+const value = (peer, [, w, get]) => {
+  const rs = rows.filter((r) => r.peer === peer && r.workload === w && get(r) != null && isFinite(get(r)));
+  return { m: med(rs.map(get)), n: rs.length, bg: Math.max(0, ...rs.map((r) => r.background_cores ?? 0)) };
+};
+const keels = [...new Set(rows.map((r) => r.peer))].filter((p) => p.startsWith('keel')).sort();
+// bg: the most cores other processes kept busy during any of the row's runs (above ~0.15 the
+// numbers are not comparable).
+const md = ['### Keel over the peers, this run (medians over its rounds; above 1: Keel is faster)', '',
+  `| metric | Keel peer | Keel | ${REFS.map((p) => `${p} | Keel / ${p}`).join(' | ')} | rounds | bg |`,
+  `|---|---|---|${REFS.map(() => '---|---').join('|')}|---|---|`];
+const header = md.length;
+for (const m of metrics)
+  for (const k of keels) {
+    const kv = value(k, m);
+    if (kv.n === 0) continue;
+    const refs = REFS.map((p) => value(p, m));
+    const bg = Math.max(kv.bg, ...refs.map((rv) => rv.bg));
+    md.push(`| ${m[0]} | ${k} | ${fmt(kv.m)} | ${refs.map((rv) => `${fmt(rv.m)} | ${ratio(kv.m, rv.m)}`).join(' | ')} | ${kv.n} | ${bg.toFixed(2)} |`);
+  }
+if (md.length === header) md.push(`| no Keel run finished | | | ${REFS.map(() => ' | ').join(' | ')} | | |`);
+console.log(md.join('\n'));
+JS
+{ echo; node "$WORK/ratios.mjs" "$WORK/runs.jsonl"; } >>"${OUT%.jsonl}.md"
 cat "${OUT%.jsonl}.md" >&2
