@@ -9,7 +9,8 @@ import type { ProgressSink } from '../train/progress.js';
 import { type FlagSpec, helpText, parseFlags } from './args.js';
 import { setBackend } from '../backend/registry.js';
 import { TRAIN_FLAGS, train } from './train.js';
-import { EXPERIMENTS } from './experiments/index.js';
+import { EXPERIMENTS, type Experiment, type ExperimentResult } from './experiments/index.js';
+import { writeFileAtomic } from '../train/files.js';
 import { report } from './report.js';
 
 const USAGE = `Usage: keel <command> [flags]
@@ -66,16 +67,55 @@ function experiment(proc: Proc, args: string[]): void {
   const flags = parseFlags(rest, EXPERIMENT_FLAGS);
   if (flags.backend !== undefined) setBackend(flags.backend as string);
   const json = flags.json === true;
-  const result = found.run({ out: json ? undefined : proc.stdout, seed: flags.seed as number });
+  // The tables go to stdout (unless --json) and, with --report, into the report as well.
+  let printed = '';
+  const out: ProgressSink | undefined =
+    json && flags.report === undefined ? undefined : { write: (text: string) => void ((printed += text), json || proc.stdout.write(text)) };
+  const result = found.run({ out, seed: flags.seed as number });
+  const verdict = `${result.name}: ${result.ok ? 'all claims hold' : 'a claim FAILED'} (${result.seconds.toFixed(1)} s)`;
   if (json) proc.stdout.write(`${JSON.stringify(result)}\n`);
-  else proc.stdout.write(`${result.name}: ${result.ok ? 'all claims hold' : 'a claim FAILED'} (${result.seconds.toFixed(1)} s)\n`);
+  else proc.stdout.write(`${verdict}\n`);
+  if (flags.report !== undefined) {
+    writeFileAtomic(flags.report as string, new TextEncoder().encode(experimentReport(found, printed, verdict, result)));
+    if (!json) proc.stdout.write(`report: ${String(flags.report)}\n`);
+  }
   if (!result.ok) proc.exitCode = 1;
+}
+
+/** The Markdown report of one experiment run: what it tests, its tables and claims, and the full result. */
+function experimentReport(e: Experiment, printed: string, verdict: string, result: ExperimentResult): string {
+  const claims = result.claims.map((c) => `| ${c.ok ? 'PASS' : 'FAIL'} | ${c.text.replace(/\|/g, '\\|')} | ${c.measured} |`).join('\n');
+  return [
+    `# keel experiment ${e.name}`,
+    '',
+    e.summary,
+    '',
+    `**${verdict}**`,
+    '',
+    '| | claim | measured |',
+    '|---|---|---|',
+    claims,
+    '',
+    '## Output',
+    '',
+    '```text',
+    printed.trimEnd(),
+    '```',
+    '',
+    '## Result (JSON)',
+    '',
+    '```json',
+    JSON.stringify(result, null, 2),
+    '```',
+    '',
+  ].join('\n');
 }
 
 const EXPERIMENT_FLAGS: readonly FlagSpec[] = [
   { name: 'seed', kind: 'number', default: 0, help: 'seed of the weights and the data' },
   { name: 'backend', kind: 'string', choices: ['wasm', 'js'], help: 'compute backend (default: wasm where available)' },
   { name: 'json', kind: 'boolean', default: false, help: 'print the structured result as one JSON line instead of the tables' },
+  { name: 'report', kind: 'string', help: 'also write a Markdown report here: the claims, the tables and the full result' },
 ];
 
 const proc = (globalThis as unknown as { process: Proc }).process;

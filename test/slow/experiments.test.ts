@@ -2,6 +2,8 @@
 // PASS lines) and in-process (structured results); a shortened run shows the claims can fail.
 // Run with `npm run test:slow` (builds dist first).
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,13 +26,19 @@ describe('keel experiment (CLI)', () => {
   });
 
   for (const e of EXPERIMENTS)
-    it(`${e.name}: exits 0 with every claim PASS, in under 3 minutes`, async () => {
+    it(`${e.name}: exits 0 with every claim PASS, in under 3 minutes, and writes its report`, async () => {
       const t0 = Date.now();
-      const out = await run(['experiment', e.name]);
+      const report = path.join(mkdtempSync(path.join(tmpdir(), 'keel-experiment-')), `${e.name}.md`);
+      const out = await run(['experiment', e.name, '--report', report]);
       expect((Date.now() - t0) / 1000).toBeLessThan(180);
       expect(out).toContain(`${e.name}: all claims hold`);
       expect(out).not.toMatch(/^FAIL/m);
       expect(out.match(/^PASS/gm)?.length ?? 0).toBeGreaterThanOrEqual(3);
+      const md = readFileSync(report, 'utf8');
+      expect(md).toContain(`# keel experiment ${e.name}`);
+      expect(md).toContain(`**${e.name}: all claims hold`);
+      expect(md.match(/^\| PASS \|/gm)?.length).toBe(out.match(/^PASS/gm)?.length);
+      expect((JSON.parse(md.split('```json')[1].split('```')[0]) as { name: string }).name).toBe(e.name);
     });
 
   it('rejects an unknown experiment with exit code 2 and the list', async () => {
