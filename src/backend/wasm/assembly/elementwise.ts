@@ -13,6 +13,7 @@ import {
   MUL, NE, NEG, POW, RELU, SELU, SIGMOID, SIGN, SQRT, SUB, TANH,
   binary64, binaryVec, unary64, unaryIsScalar, unaryVec,
 } from './vmath';
+import { blockSquares64 } from './update';
 
 /** Four float32 lanes from `p` with byte step `s`: a load, a splat, or a gather. */
 // @ts-ignore: decorator
@@ -294,32 +295,15 @@ export function sumSquaresF32(desc: usize, x: usize): f64 {
   let total: f64 = 0;
   for (let row = 0; row < rows; row++) {
     let xp = rowPtr(desc, 0);
-    let i = 0;
-    let s0 = f64x2.splat(0);
-    let s1 = f64x2.splat(0);
-    let s2 = f64x2.splat(0);
-    let s3 = f64x2.splat(0);
-    if (xs == 4) {
-      for (; i + 8 <= n; i += 8, xp += 32) {
-        const u = v128.load(xp);
-        const v = v128.load(xp, 16);
-        const u0 = f64x2.promote_low_f32x4(u);
-        const u1 = f64x2.promote_low_f32x4(f32x4.shuffle(u, u, 2, 3, 2, 3));
-        const v0 = f64x2.promote_low_f32x4(v);
-        const v1 = f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
-        s0 = f64x2.add(s0, f64x2.mul(u0, u0));
-        s1 = f64x2.add(s1, f64x2.mul(u1, u1));
-        s2 = f64x2.add(s2, f64x2.mul(v0, v0));
-        s3 = f64x2.add(s3, f64x2.mul(v1, v1));
+    if (xs == 4) total += blockSquares64(xp, 0, n);
+    else {
+      let acc: f64 = 0;
+      for (let i = 0; i < n; i++, xp += <usize>xs) {
+        const v = <f64>load<f32>(xp);
+        acc += v * v;
       }
+      total += acc;
     }
-    const s = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
-    let acc = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-    for (; i < n; i++, xp += <usize>xs) {
-      const v = <f64>load<f32>(xp);
-      acc += v * v;
-    }
-    total += acc;
     nextRow(desc, 1);
   }
   return total;

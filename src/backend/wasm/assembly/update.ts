@@ -76,7 +76,7 @@ function blockSquares32(x: usize, start: i32, end: i32): f64 {
 }
 
 /** Σ x[i]² over [start, end) exactly as float64 sums of float64 squares. */
-function blockSquares64(x: usize, start: i32, end: i32): f64 {
+export function blockSquares64(x: usize, start: i32, end: i32): f64 {
   let p = x + (<usize>start << 2);
   let i = start;
   let s0 = f64x2.splat(0);
