@@ -529,6 +529,27 @@ describe.skipIf(!supported)('wasm backend against the reference backend', () => 
     );
   });
 
+  it('crossEntropyRows and its backward: every logits layout, row counts and class counts with tails', () => {
+    const m = new Mismatches();
+    const r = rng(17);
+    const logits: Gen = (q) => q() * 20 - 10;
+    for (const [n, c] of [[1, 1], [3, 5], [8, 10], [2, 33]])
+      for (const layout of ['contiguous', 'transposed', 'sliced', 'strided'] as Layout[]) {
+        const x = operand(wasm, 'float32', [n, c], layout, r, logits);
+        const t = operand(wasm, 'int32', [n], 'contiguous', r, (q) => Math.floor(q() * c));
+        const g = operand(wasm, 'float32', [n], layout === 'strided' ? 'broadcast' : 'contiguous', r, logits);
+        const loss = outputs(wasm, 'float32', n);
+        js.crossEntropyRows(x.js, t.js, loss.js);
+        wasm.crossEntropyRows(x.wasm, t.wasm, loss.wasm);
+        m.check(wasm.read(loss.wasm), js.read(loss.js), `crossEntropyRows [${n}, ${c}] ${layout}`);
+        const dx = outputs(wasm, 'float32', n * c);
+        js.crossEntropyRowsBackward(x.js, t.js, g.js, dx.js);
+        wasm.crossEntropyRowsBackward(x.wasm, t.wasm, g.wasm, dx.wasm);
+        m.check(wasm.read(dx.wasm), js.read(dx.js), `crossEntropyRowsBackward [${n}, ${c}] ${layout}`);
+      }
+    m.expectNone();
+  });
+
   it('copy: float32 between any layouts, and conversions between every pair of dtypes (exact)', () => {
     const m = new Mismatches();
     const r = rng(14);
@@ -593,6 +614,10 @@ describe.skipIf(!supported)('wasm backend: no float32 kernel runs in JavaScript'
     wasm.adamStep(out, x.buf, moment(), moment(), {
       gradScale: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, biasCorrection1: 0.1, biasCorrection2: 0.001,
     });
+    const labels = wasm.alloc('int32', 4);
+    wasm.write(labels, [0, 5, 2, 1]);
+    wasm.crossEntropyRows(x, contiguous(labels, [4]), wasm.alloc('float32', 4));
+    wasm.crossEntropyRowsBackward(xt, contiguous(labels, [4]), contiguous(wasm.alloc('float32', 4), [4]), wasm.alloc('float32', 24));
     wasm.lstmCell(contiguous(x.buf, [2, 12]), contiguous(y.buf, [2, 3]), wasm.alloc('float32', 12));
     wasm.lstmCellBackward(contiguous(x.buf, [2, 12]), contiguous(y.buf, [2, 3]), contiguous(out, [2, 6]), contiguous(out, [2, 6]), wasm.alloc('float32', 24), wasm.alloc('float32', 6));
     wasm.copy(xt, contiguous(out, [4, 6]));

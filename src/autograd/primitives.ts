@@ -63,6 +63,7 @@ export interface PrimitiveParams {
   matmul: NoParams;
   linear: NoParams;
   lstmCell: NoParams;
+  crossEntropyRows: NoParams;
   reshape: { shape: readonly number[] };
   permute: { dims: readonly number[] };
   expand: { shape: readonly number[] };
@@ -577,6 +578,21 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
         info.needsGrad[1] ? run('matmul', [transposeLast(g2), run('reshape', [x], { shape: [rows, inF] })], none) : null,
         info.needsGrad[2] ? run('sum', [g2], { axes: [0], keepDims: false }) : null,
       ];
+    },
+  },
+  crossEntropyRows: {
+    name: 'CrossEntropyBackward',
+    // Per row of logits [N, C] and int32 targets [N]: log Σ exp(x) − x[t], one kernel each way.
+    forward: ([logits, target]) => {
+      const out = Tensor.empty(logits.backend, [logits.shape[0]], logits.dtype, false);
+      logits.backend.crossEntropyRows(logits, target, out.buf);
+      return out;
+    },
+    save: ([logits, target]) => [logits, target],
+    backward: (g, [logits, target]) => {
+      const dx = Tensor.empty(logits.backend, logits.shape, logits.dtype, false);
+      logits.backend.crossEntropyRowsBackward(logits, target, g, dx.buf);
+      return [dx, null];
     },
   },
   lstmCell: {

@@ -150,6 +150,17 @@ export interface Backend {
    * the previous cell state `dC` `[rows, hidden]`, both contiguous.
    */
   lstmCellBackward(gates: View, c: View, out: View, dout: View, dGates: BackendBuffer, dC: BackendBuffer): void;
+  /**
+   * Softmax cross-entropy of each row of `logits` `[n, c]` against the int32 class indices `target`
+   * `[n]`: `loss[r] = log Σ_j exp(x[r, j] − m) − (x[r, t_r] − m)` with m the row's maximum, into
+   * the contiguous `loss` `[n]`. A target outside [0, c) is a ConfigError naming its row.
+   */
+  crossEntropyRows(logits: View, target: View, loss: BackendBuffer): void;
+  /**
+   * The backward of {@link Backend.crossEntropyRows}: `dx[r, j] = (softmax(x[r])_j − [j = t_r])·g[r]`
+   * into the contiguous `dx` `[n, c]`, where `g` `[n]` is the gradient of each row's loss.
+   */
+  crossEntropyRowsBackward(logits: View, target: View, g: View, dx: BackendBuffer): void;
 }
 
 /**

@@ -105,3 +105,21 @@ export function checkLstmOperands(op: string, gates: View, c: View, others: Reco
   for (const [role, v] of Object.entries(others)) expect(role, v, 2 * h);
   return [rows, h];
 }
+
+/** Checks the operands of the fused cross-entropy: logits `[n, c]` float, target `[n]` int32, g `[n]`; returns `[n, c]`. */
+export function checkCrossEntropyRows(op: string, logits: View, target: View, g?: View): [number, number] {
+  if (logits.shape.length !== 2) throw new ShapeError(`${op}: logits must be [n, c] (got ${fmtShape(logits.shape)})`);
+  if (logits.buf.dtype === 'int32') throw new DTypeError(`${op}: logits must be float32 or float64 (got int32)`);
+  if (target.buf.dtype !== 'int32') throw new DTypeError(`${op}: target must hold int32 class indices (got ${target.buf.dtype})`);
+  const [n, c] = logits.shape;
+  if (target.shape.length !== 1 || target.shape[0] !== n)
+    throw new ShapeError(`${op}: target has shape ${fmtShape(target.shape)}; expected [${n}] for logits ${fmtShape(logits.shape)}`);
+  if (g !== undefined && (g.shape.length !== 1 || g.shape[0] !== n || g.buf.dtype !== logits.buf.dtype))
+    throw new ShapeError(`${op}: g must be [${n}] ${logits.buf.dtype} (got ${fmtShape(g.shape)} ${g.buf.dtype})`);
+  return [n, c];
+}
+
+/** The error for a class index outside [0, c) at row `row`. */
+export function targetError(op: string, row: number, value: number, c: number): ConfigError {
+  return new ConfigError(`${op}: target holds class ${value} at row ${row}, outside the valid range [0, ${c - 1}] for ${c} classes`);
+}

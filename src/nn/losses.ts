@@ -18,6 +18,7 @@
  * derivative of the clamped forward (see there why).
  */
 import { scalarLike } from '../autograd/primitives.js';
+import { run } from '../autograd/run.js';
 import { isFloat } from '../core/dtype.js';
 import { ConfigError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, shapesEqual } from '../core/shape.js';
@@ -380,6 +381,13 @@ export function crossEntropy(input: Tensor, target: Tensor, options?: CrossEntro
   const unbatched = input.ndim === 1;
   const x = unbatched ? unsqueeze(input, 0) : input;
   const t = unbatched ? unsqueeze(target, 0) : target;
+  if (x.ndim === 2 && !anyIgnored && weight === null && eps === 0) {
+    // The common case in one fused primitive per row (log-softmax and the pick, forward and
+    // backward); the composition below is its definition and handles everything else.
+    const rows = run('crossEntropyRows', [x, t], {});
+    if (reduction === 'none') return unbatched ? reshape(rows, []) : rows;
+    return reduction === 'sum' ? sum(rows) : div(sum(rows), scalarLike(rows.size, rows));
+  }
   const logp = logSoftmax(x, 1);
   const parts = nllParts(logp, t, weight, ignoreIndex, anyIgnored);
   const denominator = reduction !== 'mean' ? null : parts.valid === null ? parts.counted : sum(parts.counted);

@@ -12,7 +12,8 @@ import type {
   UnaryParams,
   View,
 } from '../backend.js';
-import { checkAliasing, checkAxis, checkIndexShape, checkLstmOperands, checkUpdateBuffers, sameShapes } from '../checks.js';
+import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, sameShapes, targetError } from '../checks.js';
+import { crossEntropyRowsArrays, crossEntropyRowsBackwardArrays } from './loss.js';
 import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from './elementwise.js';
 import { gatherAxis, scatterAddAxis } from './gather.js';
 import { binaryFn, unaryFn } from './math.js';
@@ -168,6 +169,22 @@ export class JsBackend implements Backend {
 
   scale(y: BackendBuffer, alpha: number): void {
     scaleArray(arrayOf('scale', 'y', y), alpha);
+  }
+
+  crossEntropyRows(logits: View, target: View, loss: BackendBuffer): void {
+    const op = 'crossEntropyRows';
+    const [n, c] = checkCrossEntropyRows(op, logits, target);
+    const t = resolve(op, 'target', target);
+    const bad = crossEntropyRowsArrays(resolve(op, 'logits', logits), t, output(op, loss, [n]));
+    if (bad >= 0) throw targetError(op, bad, t.data[t.offset + bad * target.strides[0]], c);
+  }
+
+  crossEntropyRowsBackward(logits: View, target: View, g: View, dx: BackendBuffer): void {
+    const op = 'crossEntropyRowsBackward';
+    const [n, c] = checkCrossEntropyRows(op, logits, target, g);
+    const t = resolve(op, 'target', target);
+    const bad = crossEntropyRowsBackwardArrays(resolve(op, 'logits', logits), t, resolve(op, 'g', g), output(op, dx, [n, c]));
+    if (bad >= 0) throw targetError(op, bad, t.data[t.offset + bad * target.strides[0]], c);
   }
 
   lstmCell(gates: View, c: View, out: BackendBuffer): void {

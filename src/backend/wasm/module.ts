@@ -49,6 +49,11 @@ export interface KernelExports {
     sqrtBc2: number, eps: number, invBc1: number, negLr: number,
   ): void;
   // The fused LSTM cell (assembly/recurrent.ts): byte pointers, row strides in elements.
+  /** −1, or the first row whose target is out of range. Strides in bytes. */
+  crossEntropyRowsF32(x: number, rs: number, cs: number, t: number, ts: number, n: number, c: number, loss: number): number;
+  crossEntropyRowsBackwardF32(
+    x: number, rs: number, cs: number, t: number, ts: number, g: number, gs: number, n: number, c: number, dx: number,
+  ): number;
   lstmCellF32(gates: number, gs: number, c: number, cs: number, out: number, os: number, n: number, h: number): void;
   lstmCellBackwardF32(
     gates: number, gs: number, c: number, cs: number, out: number, os: number, dout: number, ds: number,

@@ -8,7 +8,8 @@ import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
 import { type ArrayView, coalesce, unravel, withoutAxis } from '../js/strided.js';
-import { checkAliasing, checkAxis, checkIndexShape, checkLstmOperands, checkUpdateBuffers, sameShapes } from '../checks.js';
+import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, sameShapes, targetError } from '../checks.js';
+import { crossEntropyRowsArrays, crossEntropyRowsBackwardArrays } from '../js/loss.js';
 import { type Rows, lstmCellBackwardRows, lstmCellRows } from '../js/recurrent.js';
 import { adamArrays, scaleArray } from '../js/update.js';
 import { Allocator } from './allocator.js';
@@ -449,6 +450,34 @@ export class WasmBackend implements Backend {
     // One thread: a pass this light is bound by moving the data, and half of it would first have
     // to travel to the other core (measured: 2 threads slower in the training loop).
     this.kernels.scaleF32(b.ptr, 0, b.size, c);
+  }
+
+  crossEntropyRows(logits: View, target: View, loss: BackendBuffer): void {
+    const op = 'crossEntropyRows';
+    const [n, c] = checkCrossEntropyRows(op, logits, target);
+    const lp = this.outputPtr(op, loss, [n]);
+    const [xo, to] = [this.operand(op, 'logits', logits), this.operand(op, 'target', target)];
+    if (n === 0) return;
+    let bad: number;
+    if (loss.dtype !== 'float32' || logits.buf.dtype !== 'float32' || c === 0) {
+      this.fallback(op, loss.dtype);
+      bad = crossEntropyRowsArrays(this.view(op, 'logits', logits), this.view(op, 'target', target), this.output(op, loss));
+    } else bad = this.kernels.crossEntropyRowsF32(xo.ptr, xo.strides[0], xo.strides[1], to.ptr, to.strides[0], n, c, lp);
+    if (bad >= 0) throw targetError(op, bad, this.heap('int32')[(to.ptr >> 2) + bad * target.strides[0]], c);
+  }
+
+  crossEntropyRowsBackward(logits: View, target: View, g: View, dx: BackendBuffer): void {
+    const op = 'crossEntropyRowsBackward';
+    const [n, c] = checkCrossEntropyRows(op, logits, target, g);
+    const dp = this.outputPtr(op, dx, [n, c]);
+    const [xo, to, go] = [this.operand(op, 'logits', logits), this.operand(op, 'target', target), this.operand(op, 'g', g)];
+    if (n === 0 || c === 0) return;
+    let bad: number;
+    if (dx.dtype !== 'float32' || logits.buf.dtype !== 'float32') {
+      this.fallback(op, dx.dtype);
+      bad = crossEntropyRowsBackwardArrays(this.view(op, 'logits', logits), this.view(op, 'target', target), this.view(op, 'g', g), this.output(op, dx));
+    } else bad = this.kernels.crossEntropyRowsBackwardF32(xo.ptr, xo.strides[0], xo.strides[1], to.ptr, to.strides[0], go.ptr, go.strides[0], n, c, dp);
+    if (bad >= 0) throw targetError(op, bad, this.heap('int32')[(to.ptr >> 2) + bad * target.strides[0]], c);
   }
 
   lstmCell(gates: View, c: View, out: BackendBuffer): void {

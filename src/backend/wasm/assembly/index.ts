@@ -8,6 +8,7 @@ export { axpbyF32, binaryF32, copyStrided, sumSquaresF32, unaryF32, whereF32 } f
 export { argReduceF32, reduceF32 } from './reduce';
 export { adamF32, scaleF32, squaresBlock, sumSquaresBlocksF32 } from './update';
 export { lstmCellBackwardF32, lstmCellF32 } from './recurrent';
+export { crossEntropyRowsBackwardF32, crossEntropyRowsF32 } from './loss';
 export { gatherF32, scatterAddF32 } from './gather';
 
 /** First byte after the module's static data: the JavaScript allocator starts above it. */
