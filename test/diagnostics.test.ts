@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GradientMonitor, sparkline } from '../src/diagnostics/index.js';
-import { Generator, SGD, type Tensor, argmax, init, keras, matmul, memory, mul, nn, noGrad, randn, sqrt, sum, sub, tidy } from '../src/index.js';
+import { Adam, Generator, type Optimizer, SGD, type Tensor, argmax, clone, fill_, init, keras, matmul, memory, mul, narrow, nn, noGrad, randn, sqrt, sum, sub, tidy } from '../src/index.js';
 import { mse } from '../src/nn/losses.js';
 import '../src/train/methods.js';
 
@@ -10,7 +10,7 @@ function batch(n: number, d: number, seed: number): Tensor {
 }
 
 /** Runs `steps` SGD steps of mean((model(x) − target)²), calling monitor.step after optimizer.step. */
-function train(model: nn.Module, x: Tensor, target: Tensor, opt: SGD, monitor: GradientMonitor, steps: number): number[] {
+function train(model: nn.Module, x: Tensor, target: Tensor, opt: Optimizer, monitor: GradientMonitor, steps: number): number[] {
   const counts: number[] = [];
   for (let s = 0; s < steps; s++) {
     tidy(() => {
@@ -221,6 +221,108 @@ describe('GradientMonitor', () => {
     train(model, batch(16, 16, 22), batch(16, 4, 23), opt, monitor, 1);
     expect(monitor.records).toHaveLength(6); // step 60 would be sampled, but nothing is attached
     expect(() => new GradientMonitor({ every: 0 })).toThrow(/every must be a positive integer \(got 0\)/);
+  });
+
+  it('measures the update ratio of a fused Adam step on later sampled steps too, with one parameter copy freed on detach', () => {
+    const model = kaimingMlp(61, [12, 24, 3]);
+    const x = batch(16, 12, 62);
+    const y = batch(16, 3, 63);
+    const opt = new Adam(model.parameters(), { lr: 0.01 });
+    tidy(() => {
+      // A plain step first: Adam's state and the gradients exist from then on.
+      opt.zeroGrad();
+      mse(model.call(x) as Tensor, y).backward();
+      opt.step();
+    });
+    const base = memory().numBuffers;
+    const monitor = new GradientMonitor({ every: 2 });
+    const detach = monitor.attach(model, { optimizer: opt });
+    const counts = train(model, x, y, opt, monitor, 4);
+    // Step 4 (the third sample) by hand: copy the weights before, take the difference after.
+    const w = model.parameters()[0];
+    let expected = 0;
+    const before = noGrad(() => clone(w));
+    train(model, x, y, opt, monitor, 1);
+    tidy(() =>
+      noGrad(() => {
+        const d = sub(w, before);
+        expected = Math.sqrt(sum(mul(d, d)).item() / sum(mul(w, w)).item());
+      }),
+    );
+    before.dispose();
+    counts.push(memory().numBuffers);
+    expect(monitor.records.map((r) => r.step)).toEqual([0, 2, 4]);
+    const ratio = monitor.records[2].params['0.weight'].updateRatio!;
+    expect(ratio).toBeGreaterThan(0);
+    expect(Math.abs(ratio / expected - 1)).toBeLessThan(1e-5);
+    // One copy per parameter (4), made on the first sampled step and reused: the count stays flat.
+    expect(counts).toEqual(new Array<number>(5).fill(base + 4));
+    detach();
+    expect(memory().numBuffers).toBe(base);
+  });
+
+  it('computes each layer statistic as a direct computation over the output does, non-finite values included', () => {
+    const layers = [new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 8), new nn.Sigmoid()];
+    const model = new nn.Sequential(...layers);
+    noGrad(() => (layers[0] as nn.Linear).bias!.sub_(0.5)); // some dead ReLU units
+    noGrad(() => (layers[2] as nn.Linear).weight.mul_(30)); // some saturated tanh outputs
+    const bins = 9;
+    const monitor = new GradientMonitor({ every: 1, histogramBins: bins });
+    monitor.attach(model);
+    // The outputs as the monitor saw them, from hooks registered after its own.
+    const seen: number[][] = [];
+    for (const l of layers) l.registerForwardHook((_m, _i, out) => void seen.push(Array.from((out as Tensor).toTypedArray())));
+    const x = randn([10, 6], { generator: new Generator(64) });
+    tidy(() => {
+      model.call(x);
+      monitor.step();
+    });
+    const rec = monitor.records[0];
+    layers.forEach((l, k) => {
+      const v = seen[k];
+      const finite = v.filter((a) => Number.isFinite(a));
+      const n = v.length;
+      const mean = v.reduce((a, b) => a + b, 0) / n;
+      const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+      const lo = Math.min(...finite);
+      const hi = Math.max(...finite);
+      const counts = new Array<number>(bins).fill(0);
+      const scale = bins / (hi - lo);
+      for (const a of finite) counts[Math.min(bins - 1, Math.floor((a - lo) * scale))]++;
+      const r = rec.layers[String(k)];
+      expect(r.type).toBe(l.name);
+      expect(r.mean).toBeCloseTo(mean, 10);
+      expect(r.std).toBeCloseTo(std, 6);
+      expect(r.hist!.lo).toBe(lo);
+      expect(r.hist!.hi).toBe(hi);
+      expect(r.hist!.counts).toEqual(counts);
+      if (l instanceof nn.ReLU) {
+        let dead = 0;
+        for (let u = 0; u < 16; u++) if ([...Array(10).keys()].every((i) => v[i * 16 + u] === 0)) dead++;
+        expect(dead).toBeGreaterThan(0);
+        expect(r.dead).toBe(dead / 16);
+      }
+      if (l instanceof nn.Tanh) expect(r.saturated).toBe(v.filter((a) => Math.abs(a) > 0.99).length / n);
+      if (l instanceof nn.Sigmoid) expect(r.saturated).toBe(v.filter((a) => a < 0.01 || a > 0.99).length / n);
+    });
+    expect(rec.layers['3'].saturated).toBeGreaterThan(0);
+    // An Inf in a layer's output: counted apart from the histogram, which spans the finite values.
+    const lin = new nn.Linear(4, 8);
+    noGrad(() => fill_(narrow(lin.weight, 0, 0, 2), 3e38)); // outputs 0 and 1 overflow
+    const inf = new GradientMonitor({ every: 1, histogramBins: bins });
+    inf.attach(lin);
+    let out: number[] = [];
+    tidy(() => {
+      out = Array.from((lin.call(mul(randn([5, 4], { generator: new Generator(65) }), 10)) as Tensor).toTypedArray());
+      inf.step();
+    });
+    const bad = out.filter((a) => !Number.isFinite(a)).length;
+    expect(bad).toBeGreaterThan(0);
+    const h = inf.records[0].layers.model.hist!;
+    expect(h.nonfinite).toBe(bad);
+    expect(h.counts.reduce((a, b) => a + b)).toBe(out.length - bad);
+    expect(h.hi).toBe(Math.max(...out.filter((a) => Number.isFinite(a))));
+    expect(inf.records[0].nonfinite.forward).toBe('model (Linear)');
   });
 
   it('watches recurrent layers: output statistics and gradient norm of an LSTM', () => {

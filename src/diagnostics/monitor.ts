@@ -1,5 +1,6 @@
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { registerHook } from '../autograd/hooks.js';
+import type { TypedArray } from '../core/dtype.js';
 import { ConfigError } from '../core/errors.js';
 import { ReLU, Sigmoid, Tanh } from '../nn/activation.js';
 import { isWeightLayer, layerLabel } from '../nn/init/lsuv.js';
@@ -7,7 +8,6 @@ import { type HookRemover, type Module, isParameter } from '../nn/module.js';
 import { RNNCellBase } from '../nn/recurrent-cell.js';
 import { RNNBase } from '../nn/recurrent.js';
 import type { UpdateInfo } from '../optim/transform.js';
-import { sub } from '../ops/elementwise.js';
 import { clone } from '../ops/shape.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -64,16 +64,42 @@ interface Watched {
   params: [string, Tensor][];
 }
 
+/** One parameter of the model, listed once (under the first module that owns it). */
+interface ParamSlot {
+  /** Its path in the record (`0.weight`). */
+  name: string;
+  param: Tensor;
+  /** The module it is counted under for the layer's gradient norm. */
+  owner: Watched;
+  /**
+   * A copy of the parameter taken before the forward pass of a sampled step, for the update
+   * ratio: made on the first sampled step, then overwritten in place on each later one (no
+   * allocation per sample), kept out of `tidy`, freed on `detach`. After the optimizer's step it
+   * holds `p − copy` (the update), computed in place. Null for int32 parameters.
+   */
+  snapshot: Tensor | null;
+}
+
 /** What the forward and backward hooks saw on the sampled step being recorded. */
 interface StepScratch {
   layers: Map<string, Record<string, number | string | null | Histogram>>;
   forwardNaN: string | null;
   backwardNaN: string | null;
   removers: HookRemover[];
-  /** Copies of the parameters before the optimizer's step, for the update ratio (kept out of `tidy`; freed with the scratch). */
-  before: Map<Tensor, Tensor>;
   /** Which layer produced a tensor (to name the layer an activation module follows). */
   producer: WeakMap<Tensor, string>;
+  /**
+   * Whether a forward tensor is finite, as already found: a container's output is the output of
+   * its last child (the same tensor), which is then not read a second time.
+   */
+  finite: Map<Tensor, boolean>;
+  /**
+   * The last gradient checked by a backward hook and whether it was finite: the hooks on one
+   * tensor (the output of one module, the input of the next) run one after the other with the
+   * same gradient, which is then checked once.
+   */
+  lastGrad: Tensor | null;
+  lastGradFinite: boolean;
 }
 
 function isFiniteTensor(t: Tensor): boolean {
@@ -99,22 +125,63 @@ function activationOf(m: Module): ActKind | null {
   return null;
 }
 
-/** Counts of the finite values of `v` in `bins` equal bins over [lo, hi] (their min and max). */
-function histogram(v: ArrayLike<number>, lo: number, hi: number, bins: number): Histogram {
-  const counts = new Array<number>(bins).fill(0);
+/**
+ * Counts of the values of `v` in `bins` equal bins over [lo, hi] (the min and max of its finite
+ * values; NaN and ±Inf are counted apart). `finite`: every value is known to be finite, so the
+ * range check can be left out.
+ */
+function histogram(v: TypedArray, lo: number, hi: number, bins: number, finite: boolean): Histogram {
   const scale = hi > lo ? bins / (hi - lo) : 0;
+  const last = bins - 1;
+  const n = v.length;
   let nonfinite = 0;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (x >= lo && x <= hi) counts[Math.min(bins - 1, Math.floor((x - lo) * scale))]++;
-    else nonfinite++; // only NaN/±Inf fall outside [min, max] of the finite values
+  let counts: number[];
+  if (finite) {
+    // Four tallies, one per lane of four consecutive values, added at the end: runs of values in
+    // one bin (the zeros of a ReLU) then do not wait on the previous increment of that bin.
+    const tally = new Int32Array(4 * bins);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const b0 = ((v[i] - lo) * scale) | 0; // floor: the argument is in [0, bins]
+      const b1 = ((v[i + 1] - lo) * scale) | 0;
+      const b2 = ((v[i + 2] - lo) * scale) | 0;
+      const b3 = ((v[i + 3] - lo) * scale) | 0;
+      tally[b0 > last ? last : b0]++;
+      tally[bins + (b1 > last ? last : b1)]++;
+      tally[2 * bins + (b2 > last ? last : b2)]++;
+      tally[3 * bins + (b3 > last ? last : b3)]++;
+    }
+    for (; i < n; i++) {
+      const b = ((v[i] - lo) * scale) | 0;
+      tally[b > last ? last : b]++;
+    }
+    counts = new Array<number>(bins);
+    for (let b = 0; b < bins; b++) counts[b] = tally[b] + tally[bins + b] + tally[2 * bins + b] + tally[3 * bins + b];
+  } else {
+    counts = new Array<number>(bins).fill(0);
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      if (x >= lo && x <= hi) {
+        const b = ((x - lo) * scale) | 0;
+        counts[b > last ? last : b]++;
+      } else nonfinite++; // only NaN/±Inf fall outside [min, max] of the finite values
+    }
   }
   return nonfinite > 0 ? { lo, hi, counts, nonfinite } : { lo, hi, counts };
 }
 
-/** Mean, std, the histogram, and (for an activation) saturated or never-active fractions of `y`. */
-function activationStats(y: Tensor, act: ActKind | null, bins: number): Record<string, number | Histogram> {
-  const v = y.toTypedArray();
+/**
+ * Mean, std, the histogram, and (for an activation) saturated or never-active fractions of the
+ * values `v` of an output of shape `shape` (read to the host once, then walked in JavaScript:
+ * one pass for the moments and the range, one for the histogram, which needs the range, and a
+ * short one for the activation's fraction); also whether every value is finite.
+ */
+function outputStats(
+  v: TypedArray,
+  shape: readonly number[],
+  act: ActKind | null,
+  bins: number,
+): { stats: Record<string, number | Histogram>; finite: boolean } {
   const n = v.length;
   let s = 0;
   let s2 = 0;
@@ -124,37 +191,57 @@ function activationStats(y: Tensor, act: ActKind | null, bins: number): Record<s
     const x = v[i];
     s += x;
     s2 += x * x;
-    if (x < lo && x > Number.NEGATIVE_INFINITY) lo = x;
-    if (x > hi && x < Number.POSITIVE_INFINITY) hi = x;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  // A finite sum of squares (accumulated in float64) means every value is finite; otherwise find
+  // the range of the finite values and whether any value is NaN/±Inf (rare: a second pass).
+  let finite = Number.isFinite(s2);
+  if (!finite) {
+    lo = Number.POSITIVE_INFINITY;
+    hi = Number.NEGATIVE_INFINITY;
+    let bad = 0;
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      if (x - x !== 0) bad++; // NaN, ±Inf
+      else {
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+    }
+    finite = bad === 0; // a float64 sum of squares can overflow with finite values
   }
   const mean = n > 0 ? s / n : 0;
-  const out: Record<string, number | Histogram> = { mean, std: n > 1 ? Math.sqrt(Math.max(0, (s2 - n * mean * mean) / (n - 1))) : 0 };
-  if (bins > 0 && lo <= hi) out.hist = histogram(v, lo, hi, bins);
-  if (act === 'tanh' || act === 'sigmoid') {
+  const stats: Record<string, number | Histogram> = { mean, std: n > 1 ? Math.sqrt(Math.max(0, (s2 - n * mean * mean) / (n - 1))) : 0 };
+  if (bins > 0 && lo <= hi) stats.hist = histogram(v, lo, hi, bins, finite);
+  if (act === 'tanh') {
     let sat = 0;
-    for (let i = 0; i < n; i++) if (act === 'tanh' ? Math.abs(v[i]) > 0.99 : v[i] < 0.01 || v[i] > 0.99) sat++;
-    out.saturated = n > 0 ? sat / n : 0;
-  } else if (act === 'relu' && y.ndim >= 2) {
-    // A unit is a feature (axis 1; a channel for convolutions): dead when zero for every sample and position.
-    const batch = y.shape[0];
-    const units = y.shape[1];
+    for (let i = 0; i < n; i++) if (Math.abs(v[i]) > 0.99) sat++;
+    stats.saturated = n > 0 ? sat / n : 0;
+  } else if (act === 'sigmoid') {
+    let sat = 0;
+    for (let i = 0; i < n; i++) if (v[i] < 0.01 || v[i] > 0.99) sat++;
+    stats.saturated = n > 0 ? sat / n : 0;
+  } else if (act === 'relu' && shape.length >= 2) {
+    // A unit is a feature (axis 1; a channel for convolutions): dead when zero for every sample
+    // and position. Unit by unit, stopping at its first positive value (usually in sample 0).
+    const batch = shape[0];
+    const units = shape[1];
     const inner = n / (batch * units);
-    const alive = new Uint8Array(units);
-    for (let b = 0; b < batch; b++)
-      for (let u = 0; u < units; u++) {
-        if (alive[u] === 1) continue;
-        const base = (b * units + u) * inner;
-        for (let k = 0; k < inner; k++)
-          if (v[base + k] > 0) {
-            alive[u] = 1;
+    let dead = 0;
+    for (let u = 0; u < units; u++) {
+      let on = false;
+      for (let b = 0; b < batch && !on; b++)
+        for (let k = 0, at = (b * units + u) * inner; k < inner; k++)
+          if (v[at + k] > 0) {
+            on = true;
             break;
           }
-      }
-    let dead = 0;
-    for (let u = 0; u < units; u++) if (alive[u] === 0) dead++;
-    out.dead = units > 0 ? dead / units : 0;
+      if (!on) dead++;
+    }
+    stats.dead = units > 0 ? dead / units : 0;
   }
-  return out;
+  return { stats, finite };
 }
 
 /**
@@ -197,6 +284,8 @@ export class GradientMonitor {
   private options: MonitorOptions;
   private every: number;
   private watched: Watched[] = [];
+  /** The model's parameters, each once, in the order of the records' `params`. */
+  private slots: ParamSlot[] = [];
   private removers: HookRemover[] = [];
   private scratch: StepScratch | null = null;
   private forceNext = false;
@@ -278,12 +367,18 @@ export class GradientMonitor {
     this.every = GradientMonitor.checkEvery(this.options.every ?? 10);
     this.openLog();
     this.attachedTo = model;
+    const seen = new Set<Tensor>();
     for (const [path, m] of model.namedModules()) {
       const recurrent = m instanceof RNNBase || m instanceof RNNCellBase;
       const role = isWeightLayer(m) || recurrent ? 'layer' : activationOf(m) !== null ? 'act' : 'other';
       const own = Object.entries(m).filter((e): e is [string, Tensor] => isParameter(e[1]));
       const w: Watched = { name: layerLabel(path), module: m, role, act: activationOf(m), params: own };
       this.watched.push(w);
+      for (const [key, p] of own)
+        if (!seen.has(p)) {
+          seen.add(p);
+          this.slots.push({ name: w.name === 'model' ? key : `${w.name}.${key}`, param: p, owner: w, snapshot: null });
+        }
       if (m === model) this.removers.push(m.registerForwardPreHook(() => this.beginForward()));
       this.removers.push(m.registerForwardHook((_m, inputs, out) => this.afterForward(w, inputs, out, m === model)));
     }
@@ -296,15 +391,14 @@ export class GradientMonitor {
     for (const r of this.removers) r();
     this.removers = [];
     this.clearScratch();
+    for (const slot of this.slots) slot.snapshot?.dispose();
+    this.slots = [];
     this.watched = [];
     this.attachedTo = null;
   }
 
   private clearScratch(): void {
-    if (this.scratch !== null) {
-      for (const r of this.scratch.removers) r();
-      for (const t of this.scratch.before.values()) t.dispose();
-    }
+    if (this.scratch !== null) for (const r of this.scratch.removers) r();
     this.scratch = null;
   }
 
@@ -313,25 +407,62 @@ export class GradientMonitor {
     // A forward under noGrad (evaluate, predict, validation inside fit) is not a training step.
     if (!this.sampling || !isGradEnabled()) return;
     if (this.scratch !== null) return; // a second forward on the same step (e.g. gradient accumulation)
-    const before = new Map<Tensor, Tensor>();
-    // Copies on the backend (a memcpy there; the difference is taken by its kernels in record()).
-    noGrad(() => {
-      for (const w of this.watched) for (const [, p] of w.params) if (!before.has(p) && p.dtype !== 'int32') before.set(p, keep(clone(p)));
-    });
-    this.scratch = { layers: new Map(), forwardNaN: null, backwardNaN: null, removers: [], before, producer: new WeakMap() };
+    // One copy per parameter on its backend (a memcpy there), into the same buffers every sampled
+    // step; the difference is taken in place by the backend's kernels in record().
+    for (const slot of this.slots) {
+      const p = slot.param;
+      if (p.dtype === 'int32') continue;
+      const snap = slot.snapshot;
+      if (snap === null || snap.isDisposed || snap.backend !== p.backend || snap.dtype !== p.dtype || snap.size !== p.size) {
+        snap?.dispose();
+        slot.snapshot = keep(noGrad(() => clone(p)));
+      } else p.backend.copy(p, snap);
+    }
+    this.scratch = {
+      layers: new Map(),
+      forwardNaN: null,
+      backwardNaN: null,
+      removers: [],
+      producer: new WeakMap(),
+      finite: new Map(),
+      lastGrad: null,
+      lastGradFinite: true,
+    };
+  }
+
+  /** Whether every element of the forward tensor `t` is finite (each tensor read once per step). */
+  private forwardFinite(sc: StepScratch, t: Tensor): boolean {
+    let f = sc.finite.get(t);
+    if (f === undefined) sc.finite.set(t, (f = isFiniteTensor(t)));
+    return f;
+  }
+
+  /** Whether every element of the gradient `g` is finite (checked once for consecutive hooks on one tensor). */
+  private gradFinite(sc: StepScratch, g: Tensor): boolean {
+    if (sc.lastGrad !== g) {
+      sc.lastGrad = g;
+      sc.lastGradFinite = isFiniteTensor(g);
+    }
+    return sc.lastGradFinite;
   }
 
   private afterForward(w: Watched, inputs: readonly unknown[], output: unknown, isRoot: boolean): void {
     const sc = this.scratch;
     if (sc === null) return; // not a sampled step: nothing to do
     const outs = tensorsIn(output);
-    const ins = tensorsIn([...inputs]);
+    const ins = tensorsIn(inputs);
     const where = `${w.name} (${w.module.name})`;
-    // Forward locator: children's hooks run before their parent's, so the innermost module comes first.
-    if (sc.forwardNaN === null && outs.some((y) => !isFiniteTensor(y)) && ins.every(isFiniteTensor)) sc.forwardNaN = where;
     const y = outs[0];
+    let stats: Record<string, number | string | null | Histogram> | null = null;
     if (y !== undefined && (w.role === 'layer' || w.role === 'act') && y.dtype !== 'int32') {
-      const stats: Record<string, number | string | null | Histogram> = { type: w.module.name, ...activationStats(y, w.act, this.options.histogramBins ?? 30) };
+      // The output is read to the host once: statistics, histogram and finiteness from that copy.
+      const o = outputStats(y.toTypedArray(), y.shape, w.act, this.options.histogramBins ?? 30);
+      if (!sc.finite.has(y)) sc.finite.set(y, o.finite);
+      stats = { type: w.module.name, ...o.stats };
+    }
+    // Forward locator: children's hooks run before their parent's, so the innermost module comes first.
+    if (sc.forwardNaN === null && outs.some((t) => !this.forwardFinite(sc, t)) && ins.every((t) => this.forwardFinite(sc, t))) sc.forwardNaN = where;
+    if (stats !== null && y !== undefined) {
       if (w.role === 'act') {
         const from = ins[0] === undefined ? undefined : sc.producer.get(ins[0]);
         stats.after = from ?? null;
@@ -349,7 +480,7 @@ export class GradientMonitor {
         sc.removers.push(
           registerHook(t, (g) => {
             outSeen = true;
-            if (!isFiniteTensor(g)) {
+            if (!this.gradFinite(sc, g)) {
               outFinite = false;
               if (isRoot && sc.backwardNaN === null) sc.backwardNaN = 'the loss (outside the model)';
             }
@@ -359,7 +490,7 @@ export class GradientMonitor {
       if (x.requiresGrad)
         sc.removers.push(
           registerHook(x, (g) => {
-            if (sc.backwardNaN === null && outSeen && outFinite && !isFiniteTensor(g)) sc.backwardNaN = where;
+            if (sc.backwardNaN === null && outSeen && outFinite && !this.gradFinite(sc, g)) sc.backwardNaN = where;
           }),
         );
   }
@@ -386,37 +517,36 @@ export class GradientMonitor {
 
   private record(sc: StepScratch, loss: number | undefined, clipInfo: UpdateInfo | undefined, info: readonly UpdateInfo[]): void {
     const params: MonitorRecord['params'] = {};
-    const layerGrad = new Map<string, number>();
+    const layerSq = new Map<Watched, number>();
     let total = 0;
-    const seen = new Set<Tensor>();
-    for (const w of this.watched) {
-      let layerSq = 0;
-      let layerHasGrad = false;
-      for (const [key, p] of w.params) {
-        if (seen.has(p)) continue;
-        seen.add(p);
-        const name = w.name === 'model' ? key : `${w.name}.${key}`;
-        const gsq = p.grad === null ? null : p.grad.backend.sumSquares(p.grad);
-        const psq = p.backend.sumSquares(p);
-        let ratio: number | null = null;
-        const before = sc.before.get(p);
-        if (before !== undefined && !before.isDisposed) {
-          const delta = noGrad(() => sub(p, before));
-          const d = delta.backend.sumSquares(delta);
-          delta.dispose();
-          ratio = psq > 0 ? Math.sqrt(d / psq) : null;
-        }
-        params[name] = { gradNorm: gsq === null ? null : Math.sqrt(gsq), paramNorm: Math.sqrt(psq), updateRatio: ratio };
-        if (gsq !== null) {
-          total += gsq;
-          layerSq += gsq;
-          layerHasGrad = true;
-        }
+    for (const slot of this.slots) {
+      const p = slot.param;
+      const gsq = p.grad === null ? null : p.grad.backend.sumSquares(p.grad);
+      const psq = p.backend.sumSquares(p);
+      let ratio: number | null = null;
+      const snap = slot.snapshot;
+      if (snap !== null && !snap.isDisposed) {
+        // snapshot ← p − snapshot, in place: the update the optimizer applied (as sub(p, snapshot) would give it).
+        p.backend.binary('sub', p, snap, snap.buf);
+        const d = p.backend.sumSquares(snap);
+        ratio = psq > 0 ? Math.sqrt(d / psq) : null;
       }
-      if (w.role === 'layer' && layerHasGrad) layerGrad.set(w.name, Math.sqrt(layerSq));
+      params[slot.name] = { gradNorm: gsq === null ? null : Math.sqrt(gsq), paramNorm: Math.sqrt(psq), updateRatio: ratio };
+      if (gsq !== null) {
+        total += gsq;
+        layerSq.set(slot.owner, (layerSq.get(slot.owner) ?? 0) + gsq);
+      }
+    }
+    const layerGrad = new Map<string, number>();
+    for (const w of this.watched) {
+      const sq = layerSq.get(w);
+      if (w.role === 'layer' && sq !== undefined) layerGrad.set(w.name, Math.sqrt(sq));
     }
     const layers: MonitorRecord['layers'] = {};
-    for (const [name, s] of sc.layers) layers[name] = { ...s, gradNorm: layerGrad.get(name) ?? null } as MonitorRecord['layers'][string];
+    for (const [name, s] of sc.layers) {
+      s.gradNorm = layerGrad.get(name) ?? null; // the record's own object: the statistics are not kept elsewhere
+      layers[name] = s as unknown as MonitorRecord['layers'][string];
+    }
     const rec: MonitorRecord = {
       step: this.stepCount,
       ...(loss !== undefined ? { loss } : {}),
