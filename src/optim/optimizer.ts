@@ -348,19 +348,15 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
       });
       // Every group fused: a lone global scaling (global-norm clipping) is folded into the fused
       // kernels as a coefficient instead of writing scaled copies of the gradients.
-      const groupGrads: (Tensor | null)[][] = [];
-      let offset = 0;
-      for (const group of this.paramGroups) {
-        groupGrads.push(grads.slice(offset, offset + group.params.length));
-        offset += group.params.length;
-      }
-      const fuse = this.paramGroups.map((group, gi) => this.canFuse(group, groupGrads[gi], this.groupStates[gi]));
       const lone = this.clips.length === 1 ? this.clips[0] : null;
-      if (lone?.globalScale !== undefined && fuse.every(Boolean)) {
-        const [scale, s0] = lone.globalScale(grads, this.clipState![0], params, info);
-        this.clipState = [s0];
-        this.groupStates = this.paramGroups.map((group, gi) => this.fusedStep(group, groupGrads[gi], this.groupStates[gi], scale));
-        return;
+      if (lone?.globalScale !== undefined) {
+        const byGroup = this.splitByGroup(grads);
+        if (this.paramGroups.every((group, gi) => this.canFuse(group, byGroup[gi], this.groupStates[gi]))) {
+          const [scale, s0] = lone.globalScale(grads, this.clipState![0], params, info);
+          this.clipState = [s0];
+          this.groupStates = this.paramGroups.map((group, gi) => this.fusedStep(group, byGroup[gi], this.groupStates[gi], scale));
+          return;
+        }
       }
       const [clipped, clipState] = this.clipTransform.update(grads, this.clipState!, params, info);
       this.clipState = clipState;
@@ -369,19 +365,17 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
       if (info.some((i) => i.skipped === true)) return;
       const updates: (Tensor | null)[] = [];
       const groupStates: unknown[][] = [];
-      offset = 0;
+      const clippedByGroup = this.splitByGroup(clipped);
       this.paramGroups.forEach((group, gi) => {
-        const n = group.params.length;
-        const gg = clipped.slice(offset, offset + n);
-        offset += n;
+        const gg = clippedByGroup[gi];
         if (this.canFuse(group, gg, this.groupStates[gi])) {
           updates.push(...gg.map(() => null)); // applied in place
           groupStates.push(this.fusedStep(group, gg, this.groupStates[gi], 1));
           return;
         }
-        const [u, s] = this.groupChain(group).transform.update(gg, this.groupStates[gi], group.params, info);
+        const [u, st] = this.groupChain(group).transform.update(gg, this.groupStates[gi], group.params, info);
         updates.push(...u);
-        groupStates.push(s);
+        groupStates.push(st);
       });
       applyUpdates_(params, updates);
       this.groupStates = groupStates;
@@ -496,6 +490,12 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
     // Fresh tensors that a loaded buffer replaced, and the old state, are released.
     disposeStaleState({ old, fresh: [...freshTensors] }, { clip: this.clipState, groups: this.groupStates });
     if (stateDict.stats !== undefined) Object.assign(this.stats, stateDict.stats);
+  }
+
+  /** One entry per parameter of all groups, cut into one list per group. */
+  private splitByGroup<T>(all: readonly T[]): T[][] {
+    let offset = 0;
+    return this.paramGroups.map((group) => all.slice(offset, (offset += group.params.length)));
   }
 
   /** A group's links and their chain. */
