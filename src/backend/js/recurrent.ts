@@ -13,6 +13,11 @@ export interface Rows {
 
 const identity = (x: number): number => x;
 
+/** The gates i, f, g, o of one unit from their pre-activations `h` apart, each rounded. */
+function gateValues(G: TypedArray, at: number, h: number, r: (x: number) => number): [number, number, number, number] {
+  return [r(sigmoid(G[at])), r(sigmoid(G[at + h])), r(Math.tanh(G[at + 2 * h])), r(sigmoid(G[at + 3 * h]))];
+}
+
 /** `out = [h' | c']` per row from the gates' pre-activations and the previous cell state. */
 export function lstmCellRows(n: number, h: number, gates: Rows, c: Rows, out: Rows): void {
   const r = gates.data instanceof Float32Array ? Math.fround : identity;
@@ -22,10 +27,7 @@ export function lstmCellRows(n: number, h: number, gates: Rows, c: Rows, out: Ro
     const c0 = c.offset + row * c.rowStride;
     const o0 = out.offset + row * out.rowStride;
     for (let j = 0; j < h; j++) {
-      const i = r(sigmoid(G[g0 + j]));
-      const f = r(sigmoid(G[g0 + h + j]));
-      const g = r(Math.tanh(G[g0 + 2 * h + j]));
-      const o = r(sigmoid(G[g0 + 3 * h + j]));
+      const [i, f, g, o] = gateValues(G, g0 + j, h, r);
       const c2 = r(r(f * c.data[c0 + j]) + r(i * g));
       out.data[o0 + j] = r(o * r(Math.tanh(c2)));
       out.data[o0 + h + j] = c2;
@@ -44,10 +46,7 @@ export function lstmCellBackwardRows(n: number, h: number, gates: Rows, c: Rows,
     const d0 = dout.offset + row * dout.rowStride;
     const q = row * 4 * h;
     for (let j = 0; j < h; j++) {
-      const i = r(sigmoid(G[g0 + j]));
-      const f = r(sigmoid(G[g0 + h + j]));
-      const g = r(Math.tanh(G[g0 + 2 * h + j]));
-      const o = r(sigmoid(G[g0 + 3 * h + j]));
+      const [i, f, g, o] = gateValues(G, g0 + j, h, r);
       const tc = r(Math.tanh(out.data[o0 + h + j]));
       const dh = dout.data[d0 + j];
       const dct = r(dout.data[d0 + h + j] + r(r(dh * o) * r(1 - r(tc * tc))));
