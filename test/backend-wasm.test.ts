@@ -482,11 +482,21 @@ describe.skipIf(!supported)('wasm backend against the reference backend', () => 
           };
           const [p, g] = [0, 1].map(() => operand(wasm, dtype, [n], 'contiguous', r, floats));
           const [mm, v] = [0, 1].map(() => operand(wasm, dtype, [n], 'contiguous', r, moments));
-          js.adamStep(p.js.buf, g.js.buf, mm.js.buf, v.js.buf, scalars);
-          wasm.adamStep(p.wasm.buf, g.wasm.buf, mm.wasm.buf, v.wasm.buf, scalars);
+          const measure = step !== 3; // measuring must not change a bit of the step
+          const copy = js.alloc(dtype, n);
+          js.write(copy, js.read(p.js.buf));
+          const wantSq = js.adamStep(p.js.buf, g.js.buf, mm.js.buf, v.js.buf, scalars, measure);
+          const gotSq = wasm.adamStep(p.wasm.buf, g.wasm.buf, mm.wasm.buf, v.wasm.buf, scalars, measure);
           const what = `adamStep(wd ${weightDecay}, scale ${gradScale}, t ${step}) ${dtype} [${n}]`;
           for (const [name, t] of [['p', p], ['g', g], ['m', mm], ['v', v]] as const)
             m.check(wasm.read(t.wasm.buf), js.read(t.js.buf), `${what} ${name}`, true);
+          if (!measure) {
+            expect([wantSq, gotSq]).toEqual([null, null]);
+            continue;
+          }
+          // What it measures is what updateSquares gives from a copy taken before the step.
+          m.check(wantSq!, js.updateSquares(p.js.buf, copy, g.js.buf), `${what} measured (reference)`);
+          m.check(gotSq!, wantSq!, `${what} measured`);
         }
       }
     m.expectNone();
@@ -497,6 +507,62 @@ describe.skipIf(!supported)('wasm backend against the reference backend', () => 
     expect(() => wasm.adamStep(a, a, wasm.alloc('float32', 4), wasm.alloc('float32', 4), {
       gradScale: 1, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, biasCorrection1: 0.1, biasCorrection2: 0.001,
     })).toThrow(/adamStep: p and g are the same buffer/);
+  });
+
+  it('updateSquares: the three sums of a monitored parameter, with and without a gradient, huge and tiny values', () => {
+    const m = new Mismatches();
+    const r = rng(21);
+    const near: Gen = (q) => q() * 0.02 - 0.01;
+    for (const dtype of ['float32', 'float64'] as DType[])
+      for (const n of [1, 3, 4, 17, 1000, 1025, 100_352])
+        for (const gen of [plain, floats, (q: () => number) => 1e30 * plain(q), (q: () => number) => 1e-25 * plain(q)] as Gen[]) {
+          const p = operand(wasm, dtype, [n], 'contiguous', r, gen);
+          const before = operand(wasm, dtype, [n], 'contiguous', r, near);
+          // `before` = p plus a small step, as a copy taken before an update would be.
+          const pv = js.read(p.js.buf);
+          const bv = Array.from(js.read(before.js.buf), (d, i) => pv[i] + d);
+          js.write(before.js.buf, bv);
+          wasm.write(before.wasm.buf, bv);
+          const g = operand(wasm, dtype, [n], 'contiguous', r, gen);
+          for (const withGrad of [true, false]) {
+            const want = js.updateSquares(p.js.buf, before.js.buf, withGrad ? g.js.buf : null);
+            const got = wasm.updateSquares(p.wasm.buf, before.wasm.buf, withGrad ? g.wasm.buf : null);
+            m.check(got, want, `updateSquares ${dtype} [${n}] grad ${withGrad} ${gen === floats ? 'specials' : ''}`);
+          }
+        }
+    m.expectNone();
+    expect(() => wasm.updateSquares(wasm.alloc('float32', 4), wasm.alloc('float32', 5), null)).toThrow(/updateSquares: before is 5 float32 elements but p 4 float32/);
+  });
+
+  it('valueStats: moments, range, histogram, saturated and dead counts of contiguous views, non-finite values included', () => {
+    const r = rng(22);
+    const reluish: Gen = (q) => (q() < 0.5 ? 0 : q() * 3);
+    const cases: [number[], Gen][] = [[[32, 128], plain], [[7, 5], floats], [[3, 4, 5, 2], reluish], [[1001], plain], [[6], () => NaN], [[16], () => 0.99]];
+    for (const dtype of ['float32', 'float64'] as DType[])
+      for (const [shape, gen] of cases)
+        for (const bins of [0, 1, 30])
+          for (const act of [null, 'relu', 'tanh', 'sigmoid'] as const)
+            for (const layout of ['contiguous', 'sliced1d'] as const) {
+              const n = numel(shape);
+              const values = Array.from({ length: n + 3 }, () => gen(r));
+              const view = (b: Backend): View => {
+                const buf = b.alloc(dtype, n + 3);
+                b.write(buf, values);
+                return { buf, shape, strides: rowMajor(shape), offset: layout === 'sliced1d' ? 3 : 0 };
+              };
+              const want = js.valueStats(view(js), bins, act);
+              const got = wasm.valueStats(view(wasm), bins, act);
+              const what = `valueStats ${dtype} [${shape}] bins ${bins} ${act} ${layout}`;
+              // Sums in a different order: within float64 rounding of the magnitudes involved.
+              for (const k of ['sum', 'sumSquares'] as const) {
+                if (!Number.isFinite(want[k])) expect(got[k], what).toBe(want[k]);
+                else expect(Math.abs(got[k] - want[k]), `${what} ${k}`).toBeLessThanOrEqual(1e-12 * n * (1 + want.sumSquares));
+              }
+              expect({ ...got, sum: 0, sumSquares: 0 }, what).toEqual({ ...want, sum: 0, sumSquares: 0 });
+            }
+    const x = wasm.alloc('float32', 6);
+    expect(() => wasm.valueStats({ buf: x, shape: [2, 3], strides: [1, 2], offset: 0 }, 4, null)).toThrow(/valueStats: x \(shape \[2, 3\], strides \[1, 2\]\) must be contiguous/);
+    expect(() => wasm.valueStats({ buf: x, shape: [6], strides: [1], offset: 0 }, -1, null)).toThrow(/valueStats: bins must be an integer ≥ 0/);
   });
 
   it('lstmCell and lstmCellBackward: contiguous and row-sliced operands, hidden sizes with tails', () => {
@@ -610,6 +676,8 @@ describe.skipIf(!supported)('wasm backend: no float32 kernel runs in JavaScript'
     wasm.sumSquares(xt);
     wasm.sumSquares(x);
     wasm.scale(out, 0.5);
+    wasm.updateSquares(out, x.buf, y.buf);
+    wasm.valueStats(x, 10, 'relu');
     const moment = (): BackendBuffer => wasm.alloc('float32', 24);
     wasm.adamStep(out, x.buf, moment(), moment(), {
       gradScale: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 1e-3, biasCorrection1: 0.1, biasCorrection2: 0.001,

@@ -223,43 +223,59 @@ describe('GradientMonitor', () => {
     expect(() => new GradientMonitor({ every: 0 })).toThrow(/every must be a positive integer \(got 0\)/);
   });
 
-  it('measures the update ratio of a fused Adam step on later sampled steps too, with one parameter copy freed on detach', () => {
-    const model = kaimingMlp(61, [12, 24, 3]);
-    const x = batch(16, 12, 62);
-    const y = batch(16, 3, 63);
-    const opt = new Adam(model.parameters(), { lr: 0.01 });
-    tidy(() => {
-      // A plain step first: Adam's state and the gradients exist from then on.
-      opt.zeroGrad();
-      mse(model.call(x) as Tensor, y).backward();
-      opt.step();
+  // The update ratio three ways: a fused Adam step measures itself in its kernel pass, an SGD
+  // chain copies the parameters inside its step, and without the optimizer the monitor keeps one
+  // copy per parameter between the sampled forward and step(), freed on detach.
+  for (const [what, makeOpt, giveOptimizer, copies] of [
+    ['a fused Adam step, measured in its own kernel pass (no copy kept)', (m: nn.Module) => new Adam(m.parameters(), { lr: 0.01 }), true, 0],
+    ['an SGD momentum chain, measured by the optimizer (no copy kept)', (m: nn.Module) => new SGD(m.parameters(), { lr: 0.05, momentum: 0.9 }), true, 0],
+    ['Adam without the optimizer given: one parameter copy, freed on detach', (m: nn.Module) => new Adam(m.parameters(), { lr: 0.01 }), false, 4],
+  ] as const)
+    it(`measures the update ratio of ${what}, on later sampled steps too`, () => {
+      const model = kaimingMlp(61, [12, 24, 3]);
+      const x = batch(16, 12, 62);
+      const y = batch(16, 3, 63);
+      const opt = makeOpt(model);
+      tidy(() => {
+        // A plain step first: the optimizer's state and the gradients exist from then on.
+        opt.zeroGrad();
+        mse(model.call(x) as Tensor, y).backward();
+        opt.step();
+      });
+      const base = memory().numBuffers;
+      const monitor = new GradientMonitor({ every: 2 });
+      const detach = monitor.attach(model, giveOptimizer ? { optimizer: opt } : {});
+      const counts = train(model, x, y, opt, monitor, 4);
+      // Step 4 (the third sample) by hand: copy the weights before, take the difference after.
+      const params = model.parameters();
+      const before = noGrad(() => params.map((p) => clone(p)));
+      train(model, x, y, opt, monitor, 1);
+      const expected = tidy(() =>
+        noGrad(() =>
+          params.map((w, i) => {
+            const d = sub(w, before[i]);
+            return Math.sqrt(sum(mul(d, d)).item() / sum(mul(w, w)).item());
+          }),
+        ),
+      );
+      for (const b of before) b.dispose();
+      counts.push(memory().numBuffers);
+      expect(monitor.records.map((r) => r.step)).toEqual([0, 2, 4]);
+      const names = Object.keys(monitor.records[2].params);
+      expect(names).toHaveLength(params.length);
+      names.forEach((name, i) => {
+        const ratio = monitor.records[2].params[name].updateRatio!;
+        expect(ratio, name).toBeGreaterThan(0);
+        expect(Math.abs(ratio / expected[i] - 1), name).toBeLessThan(1e-5);
+      });
+      expect(opt.measureNextStep).toBe(false);
+      // Step 4 was measured for the monitor (when it had the optimizer), and only for it.
+      expect(opt.lastUpdateSquares).toHaveLength(giveOptimizer ? params.length : 0);
+      // The copies (if any) are made on the first sampled step and reused: the count stays flat.
+      expect(counts).toEqual(new Array<number>(5).fill(base + copies));
+      detach();
+      expect(memory().numBuffers).toBe(base);
     });
-    const base = memory().numBuffers;
-    const monitor = new GradientMonitor({ every: 2 });
-    const detach = monitor.attach(model, { optimizer: opt });
-    const counts = train(model, x, y, opt, monitor, 4);
-    // Step 4 (the third sample) by hand: copy the weights before, take the difference after.
-    const w = model.parameters()[0];
-    let expected = 0;
-    const before = noGrad(() => clone(w));
-    train(model, x, y, opt, monitor, 1);
-    tidy(() =>
-      noGrad(() => {
-        const d = sub(w, before);
-        expected = Math.sqrt(sum(mul(d, d)).item() / sum(mul(w, w)).item());
-      }),
-    );
-    before.dispose();
-    counts.push(memory().numBuffers);
-    expect(monitor.records.map((r) => r.step)).toEqual([0, 2, 4]);
-    const ratio = monitor.records[2].params['0.weight'].updateRatio!;
-    expect(ratio).toBeGreaterThan(0);
-    expect(Math.abs(ratio / expected - 1)).toBeLessThan(1e-5);
-    // One copy per parameter (4), made on the first sampled step and reused: the count stays flat.
-    expect(counts).toEqual(new Array<number>(5).fill(base + 4));
-    detach();
-    expect(memory().numBuffers).toBe(base);
-  });
 
   it('computes each layer statistic as a direct computation over the output does, non-finite values included', () => {
     const layers = [new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 8), new nn.Sigmoid()];

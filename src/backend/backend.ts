@@ -125,6 +125,20 @@ export interface Backend {
   /** `Σ x²` accumulated in float64, for gradient norms. */
   sumSquares(x: View): number;
   /**
+   * What a training monitor measures of one parameter, in one pass over whole buffers of one float
+   * dtype and size: `[Σ p², Σ (p − before)², Σ g²]` accumulated in float64, each difference rounded
+   * to the dtype as `sub` rounds it; `g` null gives 0 for the last. `before` is a copy of `p` taken
+   * before an optimizer step, so the middle sum is the squared norm of the update.
+   */
+  updateSquares(p: BackendBuffer, before: BackendBuffer, g: BackendBuffer | null): UpdateSquares;
+  /**
+   * Statistics of the values of a contiguous float view (a layer's output) for a training
+   * monitor, read in place: see {@link ValueStats}. `bins` equal-width histogram bins (0: none);
+   * `act` also counts that activation's saturated values, or for `'relu'` the dead units of the
+   * layout `[shape[0], shape[1], rest]` (rank ≥ 2).
+   */
+  valueStats(x: View, bins: number, act: StatsActivation): ValueStats;
+  /**
    * `y ← alpha·y` in place over the whole buffer, `alpha` first rounded to `y`'s dtype and each
    * product rounded once (as `y.mul_(alpha)`): the scaling of gradient clipping.
    */
@@ -134,8 +148,10 @@ export interface Backend {
    * `p`, `m` and `v` (`g` is only read), every operation rounded to the dtype in the order of
    * the composition it replaces: `g ← g·gradScale`, `g ← g + wd·p` (when `weightDecay` ≠ 0),
    * `m ← β1·m + (1−β1)·g`, `v ← β2·v + ((1−β2)·g)·g`, `p ← p + ((m / (√v/√bc2 + ε))·(1/bc1))·(−lr)`.
+   * With `measure`, the same pass also returns what {@link Backend.updateSquares} would give with
+   * a copy of `p` from before the step (Σ g² of `g` as stored, before `gradScale`); else null.
    */
-  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void;
+  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars, measure?: boolean): UpdateSquares | null;
   /**
    * One LSTM cell step for `rows` samples of `hidden` units: from the gates' pre-activations
    * `gates` `[rows, 4·hidden]` (order i, f, g, o) and the previous cell state `c` `[rows, hidden]`,
@@ -161,6 +177,30 @@ export interface Backend {
    * into the contiguous `dx` `[n, c]`, where `g` `[n]` is the gradient of each row's loss.
    */
   crossEntropyRowsBackward(logits: View, target: View, g: View, dx: BackendBuffer): void;
+}
+
+/** `[Σ p², Σ (p − p_before)², Σ g²]` of one parameter: its norm, its update's and its gradient's, squared. */
+export type UpdateSquares = [param: number, update: number, grad: number];
+
+/** An activation whose saturated values or dead units {@link Backend.valueStats} counts. */
+export type StatsActivation = 'relu' | 'tanh' | 'sigmoid' | null;
+
+/** What {@link Backend.valueStats} measures of a block of values. */
+export interface ValueStats {
+  /** `Σ x` and `Σ x²` over every value in float64 (a NaN or ±Inf makes them non-finite). */
+  sum: number;
+  sumSquares: number;
+  /** The smallest and largest finite values (+Inf and −Inf when there is none). */
+  min: number;
+  max: number;
+  /** How many values are NaN or ±Inf. */
+  nonfinite: number;
+  /** Counts of the finite values in equal bins over [min, max] (bin ⌊(x − min)·bins/(max − min)⌋, the top value in the last); empty without bins or finite values. */
+  histogram: number[];
+  /** `'tanh'`: values with |x| > 0.99; `'sigmoid'`: values below 0.01 or above 0.99; else 0. */
+  saturated: number;
+  /** `'relu'` on rank ≥ 2: units (axis 1) that are ≤ 0 (or NaN) for every sample and position; else 0. */
+  dead: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DTypeError, ShapeError, ConfigError, fmtShape } from '../core/errors.js';
 import { contiguousStrides, numel } from '../core/shape.js';
-import type { BackendBuffer, View } from './backend.js';
+import type { BackendBuffer, StatsActivation, View } from './backend.js';
 
 // Argument checks shared by the backends: kernels read and write raw memory, so a malformed call
 // must fail here, with a message naming the kernel and the operand, never corrupt a neighbour.
@@ -122,4 +122,21 @@ export function checkCrossEntropyRows(op: string, logits: View, target: View, g?
 /** The error for a class index outside [0, c) at row `row`. */
 export function targetError(op: string, row: number, value: number, c: number): ConfigError {
   return new ConfigError(`${op}: target holds class ${value} at row ${row}, outside the valid range [0, ${c - 1}] for ${c} classes`);
+}
+
+/**
+ * Checks the operand of valueStats (a contiguous float view, an integer number of bins ≥ 0) and
+ * returns the `[batch, units, inner]` layout whose dead units a ReLU count looks at, or null.
+ */
+export function checkValueStats(op: string, x: View, bins: number, act: StatsActivation): [number, number, number] | null {
+  if (x.buf.dtype !== 'float32' && x.buf.dtype !== 'float64') throw new DTypeError(`${op}: x is ${x.buf.dtype}; expected a float32 or float64 view`);
+  if (!Number.isInteger(bins) || bins < 0) throw new ConfigError(`${op}: bins must be an integer ≥ 0 (got ${bins})`);
+  const expected = contiguousStrides(x.shape);
+  if (x.strides.length !== x.shape.length || x.shape.some((n, d) => n !== 1 && x.strides[d] !== expected[d]))
+    throw new ShapeError(`${op}: x (shape ${fmtShape(x.shape)}, strides ${fmtShape(x.strides)}) must be contiguous; make a contiguous copy first`);
+  const n = numel(x.shape);
+  if (!Number.isInteger(x.offset) || x.offset < 0 || x.offset + n > x.buf.size)
+    throw new ShapeError(`${op}: x ${fmtShape(x.shape)} from offset ${x.offset} is outside its buffer of ${x.buf.size} elements`);
+  if (act !== 'relu' || x.shape.length < 2 || n === 0) return null;
+  return [x.shape[0], x.shape[1], n / (x.shape[0] * x.shape[1])];
 }

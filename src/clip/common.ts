@@ -99,11 +99,6 @@ export function allFinite(tensors: readonly (Tensor | null)[]): boolean {
   return true;
 }
 
-/** Whether `t` covers its whole buffer contiguously from element 0 (kernels may write into it). */
-function ownsBuffer(t: Tensor): boolean {
-  return t.offset === 0 && t.size === t.buf.size && t.isContiguous();
-}
-
 /**
  * @internal Multiplies every tensor by `coef` in place, exactly as PyTorch's `g.mul_(coef)`: the
  * product is rounded once to the tensor's dtype (the coefficient is first rounded to it, as a
@@ -116,7 +111,7 @@ export function scaleInPlace(tensors: readonly Tensor[], coef: number): void {
     for (const t of tensors) {
       t.assertLive('scale');
       if (t.size === 0) continue;
-      if (ownsBuffer(t) && t.dtype !== 'int32') t.backend.scale(t.buf, coef);
+      if (t.ownsBuffer() && t.dtype !== 'int32') t.backend.scale(t.buf, coef);
       else mul_(t, coef); // a strided view: the general in-place path
     }
   });

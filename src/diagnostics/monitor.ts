@@ -1,6 +1,5 @@
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { registerHook } from '../autograd/hooks.js';
-import type { TypedArray } from '../core/dtype.js';
 import { ConfigError } from '../core/errors.js';
 import { ReLU, Sigmoid, Tanh } from '../nn/activation.js';
 import { isWeightLayer, layerLabel } from '../nn/init/lsuv.js';
@@ -8,7 +7,7 @@ import { type HookRemover, type Module, isParameter } from '../nn/module.js';
 import { RNNCellBase } from '../nn/recurrent-cell.js';
 import { RNNBase } from '../nn/recurrent.js';
 import type { UpdateInfo } from '../optim/transform.js';
-import { clone } from '../ops/shape.js';
+import { contiguous } from '../ops/shape.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fileLineSink } from './log-file.js';
@@ -22,12 +21,21 @@ import { type EpochRecord, RUN_LOG_FORMAT, type RunHeader, toLogLine } from './r
  * the first NaN/Inf.
  */
 
-/** What the monitor reads of an optimizer (every Keel optimizer has both). */
+/** What the monitor reads of an optimizer (every Keel optimizer has all of it). */
 export interface MonitoredOptimizer {
   /** What the transforms reported on the last step: clipping norms, skips. */
   lastUpdateInfo?: readonly UpdateInfo[];
-  /** The optimizer's counters (unused by the monitor, listed so that any Keel optimizer fits). */
+  /** The optimizer's counters: `steps` tells whether a step ran since the sampled forward. */
   stats?: { steps: number };
+  /** The parameters, in the order of `lastUpdateSquares`. */
+  readonly params?: readonly Tensor[];
+  /**
+   * Set by the monitor on a sampled step: the optimizer then measures each parameter's norm,
+   * update norm and gradient norm (squared) in its own step, so the monitor copies no parameter.
+   */
+  measureNextStep?: boolean;
+  /** What the measured step measured, by index in `params`: `[Σ p², Σ Δp², Σ g²]`, or null. */
+  readonly lastUpdateSquares?: readonly (readonly number[] | null)[];
 }
 
 /** Options of {@link GradientMonitor} and {@link GradientMonitor.attach}. */
@@ -100,6 +108,8 @@ interface StepScratch {
    */
   lastGrad: Tensor | null;
   lastGradFinite: boolean;
+  /** The optimizer's step count at the sampled forward when it measures the step, else null. */
+  optimizerSteps: number | null;
 }
 
 function isFiniteTensor(t: Tensor): boolean {
@@ -126,122 +136,21 @@ function activationOf(m: Module): ActKind | null {
 }
 
 /**
- * Counts of the values of `v` in `bins` equal bins over [lo, hi] (the min and max of its finite
- * values; NaN and ±Inf are counted apart). `finite`: every value is known to be finite, so the
- * range check can be left out.
- */
-function histogram(v: TypedArray, lo: number, hi: number, bins: number, finite: boolean): Histogram {
-  const scale = hi > lo ? bins / (hi - lo) : 0;
-  const last = bins - 1;
-  const n = v.length;
-  let nonfinite = 0;
-  let counts: number[];
-  if (finite) {
-    // Four tallies, one per lane of four consecutive values, added at the end: runs of values in
-    // one bin (the zeros of a ReLU) then do not wait on the previous increment of that bin.
-    const tally = new Int32Array(4 * bins);
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const b0 = ((v[i] - lo) * scale) | 0; // floor: the argument is in [0, bins]
-      const b1 = ((v[i + 1] - lo) * scale) | 0;
-      const b2 = ((v[i + 2] - lo) * scale) | 0;
-      const b3 = ((v[i + 3] - lo) * scale) | 0;
-      tally[b0 > last ? last : b0]++;
-      tally[bins + (b1 > last ? last : b1)]++;
-      tally[2 * bins + (b2 > last ? last : b2)]++;
-      tally[3 * bins + (b3 > last ? last : b3)]++;
-    }
-    for (; i < n; i++) {
-      const b = ((v[i] - lo) * scale) | 0;
-      tally[b > last ? last : b]++;
-    }
-    counts = new Array<number>(bins);
-    for (let b = 0; b < bins; b++) counts[b] = tally[b] + tally[bins + b] + tally[2 * bins + b] + tally[3 * bins + b];
-  } else {
-    counts = new Array<number>(bins).fill(0);
-    for (let i = 0; i < n; i++) {
-      const x = v[i];
-      if (x >= lo && x <= hi) {
-        const b = ((x - lo) * scale) | 0;
-        counts[b > last ? last : b]++;
-      } else nonfinite++; // only NaN/±Inf fall outside [min, max] of the finite values
-    }
-  }
-  return nonfinite > 0 ? { lo, hi, counts, nonfinite } : { lo, hi, counts };
-}
-
-/**
  * Mean, std, the histogram, and (for an activation) saturated or never-active fractions of the
- * values `v` of an output of shape `shape` (read to the host once, then walked in JavaScript:
- * one pass for the moments and the range, one for the histogram, which needs the range, and a
- * short one for the activation's fraction); also whether every value is finite.
+ * output `y`, measured by its backend in place (Backend.valueStats: one read of the values, no
+ * copy to the host); also whether every value is finite.
  */
-function outputStats(
-  v: TypedArray,
-  shape: readonly number[],
-  act: ActKind | null,
-  bins: number,
-): { stats: Record<string, number | Histogram>; finite: boolean } {
-  const n = v.length;
-  let s = 0;
-  let s2 = 0;
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) {
-    const x = v[i];
-    s += x;
-    s2 += x * x;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  // A finite sum of squares (accumulated in float64) means every value is finite; otherwise find
-  // the range of the finite values and whether any value is NaN/±Inf (rare: a second pass).
-  let finite = Number.isFinite(s2);
-  if (!finite) {
-    lo = Number.POSITIVE_INFINITY;
-    hi = Number.NEGATIVE_INFINITY;
-    let bad = 0;
-    for (let i = 0; i < n; i++) {
-      const x = v[i];
-      if (x - x !== 0) bad++; // NaN, ±Inf
-      else {
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-      }
-    }
-    finite = bad === 0; // a float64 sum of squares can overflow with finite values
-  }
-  const mean = n > 0 ? s / n : 0;
-  const stats: Record<string, number | Histogram> = { mean, std: n > 1 ? Math.sqrt(Math.max(0, (s2 - n * mean * mean) / (n - 1))) : 0 };
-  if (bins > 0 && lo <= hi) stats.hist = histogram(v, lo, hi, bins, finite);
-  if (act === 'tanh') {
-    let sat = 0;
-    for (let i = 0; i < n; i++) if (Math.abs(v[i]) > 0.99) sat++;
-    stats.saturated = n > 0 ? sat / n : 0;
-  } else if (act === 'sigmoid') {
-    let sat = 0;
-    for (let i = 0; i < n; i++) if (v[i] < 0.01 || v[i] > 0.99) sat++;
-    stats.saturated = n > 0 ? sat / n : 0;
-  } else if (act === 'relu' && shape.length >= 2) {
-    // A unit is a feature (axis 1; a channel for convolutions): dead when zero for every sample
-    // and position. Unit by unit, stopping at its first positive value (usually in sample 0).
-    const batch = shape[0];
-    const units = shape[1];
-    const inner = n / (batch * units);
-    let dead = 0;
-    for (let u = 0; u < units; u++) {
-      let on = false;
-      for (let b = 0; b < batch && !on; b++)
-        for (let k = 0, at = (b * units + u) * inner; k < inner; k++)
-          if (v[at + k] > 0) {
-            on = true;
-            break;
-          }
-      if (!on) dead++;
-    }
-    stats.dead = units > 0 ? dead / units : 0;
-  }
-  return { stats, finite };
+function outputStats(y: Tensor, act: ActKind | null, bins: number): { stats: Record<string, number | Histogram>; finite: boolean } {
+  const x = y.isContiguous() ? y : noGrad(() => contiguous(y));
+  const v = x.backend.valueStats(x, bins, act);
+  if (x !== y) x.dispose();
+  const n = y.size;
+  const mean = n > 0 ? v.sum / n : 0;
+  const stats: Record<string, number | Histogram> = { mean, std: n > 1 ? Math.sqrt(Math.max(0, (v.sumSquares - n * mean * mean) / (n - 1))) : 0 };
+  if (v.histogram.length > 0) stats.hist = v.nonfinite > 0 ? { lo: v.min, hi: v.max, counts: v.histogram, nonfinite: v.nonfinite } : { lo: v.min, hi: v.max, counts: v.histogram };
+  if (act === 'tanh' || act === 'sigmoid') stats.saturated = n > 0 ? v.saturated / n : 0;
+  else if (act === 'relu' && y.ndim >= 2) stats.dead = y.shape[1] > 0 ? v.dead / y.shape[1] : 0;
+  return { stats, finite: v.nonfinite === 0 };
 }
 
 /**
@@ -388,6 +297,8 @@ export class GradientMonitor {
   /** Removes every hook the monitor registered and appends the findings to the run log. The records stay. */
   detach(): void {
     if (this.attachedTo !== null) this.sink?.(toLogLine({ type: 'findings', step: this.stepCount, findings: this.findings() }));
+    const opt = this.measuringOptimizer();
+    if (opt !== null && this.scratch !== null) opt.measureNextStep = false; // a sampled step that never reached step()
     for (const r of this.removers) r();
     this.removers = [];
     this.clearScratch();
@@ -402,22 +313,21 @@ export class GradientMonitor {
     this.scratch = null;
   }
 
-  /** Root pre-hook: on a sampled step, snapshot the parameters (for the update ratio). */
+  /** The optimizer, when it can measure its own step's updates (every Keel optimizer can). */
+  private measuringOptimizer(): MonitoredOptimizer | null {
+    const opt = this.options.optimizer;
+    return opt !== undefined && typeof opt.measureNextStep === 'boolean' && opt.params !== undefined && opt.stats !== undefined ? opt : null;
+  }
+
+  /**
+   * Root pre-hook: on a sampled step, arrange for the update ratio: the optimizer measures its
+   * step, or else a snapshot of the parameters is taken.
+   */
   private beginForward(): void {
     // A forward under noGrad (evaluate, predict, validation inside fit) is not a training step.
     if (!this.sampling || !isGradEnabled()) return;
     if (this.scratch !== null) return; // a second forward on the same step (e.g. gradient accumulation)
-    // One copy per parameter on its backend (a memcpy there), into the same buffers every sampled
-    // step; the difference is taken in place by the backend's kernels in record().
-    for (const slot of this.slots) {
-      const p = slot.param;
-      if (p.dtype === 'int32') continue;
-      const snap = slot.snapshot;
-      if (snap === null || snap.isDisposed || snap.backend !== p.backend || snap.dtype !== p.dtype || snap.size !== p.size) {
-        snap?.dispose();
-        slot.snapshot = keep(noGrad(() => clone(p)));
-      } else p.backend.copy(p, snap);
-    }
+    const opt = this.measuringOptimizer();
     this.scratch = {
       layers: new Map(),
       forwardNaN: null,
@@ -427,7 +337,24 @@ export class GradientMonitor {
       finite: new Map(),
       lastGrad: null,
       lastGradFinite: true,
+      optimizerSteps: opt === null ? null : opt.stats!.steps,
     };
+    if (opt !== null) {
+      opt.measureNextStep = true;
+      return;
+    }
+    // One copy per parameter on its backend (a memcpy there), into the same buffers every sampled
+    // step; the difference is taken by the backend's kernels in record().
+    for (const slot of this.slots) {
+      const p = slot.param;
+      if (p.dtype === 'int32') continue;
+      const snap = slot.snapshot;
+      if (snap === null || snap.isDisposed || snap.backend !== p.backend || snap.dtype !== p.dtype || snap.size !== p.size) {
+        snap?.dispose();
+        slot.snapshot = keep(Tensor.empty(p.backend, p.shape, p.dtype, false)); // written just below: no zero fill
+      }
+      p.backend.copy(p, slot.snapshot!);
+    }
   }
 
   /** Whether every element of the forward tensor `t` is finite (each tensor read once per step). */
@@ -455,8 +382,8 @@ export class GradientMonitor {
     const y = outs[0];
     let stats: Record<string, number | string | null | Histogram> | null = null;
     if (y !== undefined && (w.role === 'layer' || w.role === 'act') && y.dtype !== 'int32') {
-      // The output is read to the host once: statistics, histogram and finiteness from that copy.
-      const o = outputStats(y.toTypedArray(), y.shape, w.act, this.options.histogramBins ?? 30);
+      // One read of the output on its backend: statistics, histogram and finiteness.
+      const o = outputStats(y, w.act, this.options.histogramBins ?? 30);
       if (!sc.finite.has(y)) sc.finite.set(y, o.finite);
       stats = { type: w.module.name, ...o.stats };
     }
@@ -515,22 +442,49 @@ export class GradientMonitor {
     this.stepCount++;
   }
 
+  /** What the optimizer measured of the one step since the sampled forward, by parameter; else null. */
+  private optimizerSquares(sc: StepScratch): Map<Tensor, readonly number[] | null> | null {
+    const opt = this.measuringOptimizer();
+    if (opt === null || sc.optimizerSteps === null) return null;
+    opt.measureNextStep = false; // in case no step ran
+    const sq = opt.lastUpdateSquares ?? [];
+    const params = opt.params!;
+    if (opt.stats!.steps !== sc.optimizerSteps + 1 || sq.length !== params.length) return null;
+    return new Map(params.map((p, i) => [p, sq[i]]));
+  }
+
   private record(sc: StepScratch, loss: number | undefined, clipInfo: UpdateInfo | undefined, info: readonly UpdateInfo[]): void {
     const params: MonitorRecord['params'] = {};
     const layerSq = new Map<Watched, number>();
+    const measured = this.optimizerSquares(sc);
     let total = 0;
     for (const slot of this.slots) {
       const p = slot.param;
-      const gsq = p.grad === null ? null : p.grad.backend.sumSquares(p.grad);
-      const psq = p.backend.sumSquares(p);
-      let ratio: number | null = null;
+      const g = p.grad;
       const snap = slot.snapshot;
-      if (snap !== null && !snap.isDisposed) {
-        // snapshot ← p − snapshot, in place: the update the optimizer applied (as sub(p, snapshot) would give it).
-        p.backend.binary('sub', p, snap, snap.buf);
-        const d = p.backend.sumSquares(snap);
-        ratio = psq > 0 ? Math.sqrt(d / psq) : null;
+      let gsq: number | null;
+      let psq: number;
+      let dsq: number | null = null;
+      const m = measured?.get(p);
+      if (m !== undefined && m !== null && g !== null) {
+        // Measured by the optimizer in its own step (with the gradient it was given).
+        [psq, dsq, gsq] = [m[0], m[1], m[2]];
+      } else if (sc.optimizerSteps === null && snap !== null && !snap.isDisposed && p.ownsBuffer() && (g === null || (g.backend === p.backend && g.dtype === p.dtype && g.ownsBuffer()))) {
+        // A snapshot (no optimizer that measures): one pass over the parameter, its copy and its gradient.
+        const [sp, sd, sg] = p.backend.updateSquares(p.buf, snap.buf, g === null ? null : g.buf);
+        [psq, dsq, gsq] = [sp, sd, g === null ? null : sg];
+      } else {
+        gsq = g === null ? null : g.backend.sumSquares(g);
+        psq = p.backend.sumSquares(p);
+        // A parameter of the optimizer's that had no gradient was not updated.
+        if (measured?.has(p) === true) dsq = 0;
+        else if (sc.optimizerSteps === null && snap !== null && !snap.isDisposed) {
+          // snapshot ← p − snapshot, in place: the update the optimizer applied (as sub(p, snapshot) would give it).
+          p.backend.binary('sub', p, snap, snap.buf);
+          dsq = p.backend.sumSquares(snap);
+        }
       }
+      const ratio = dsq !== null && psq > 0 ? Math.sqrt(dsq / psq) : null;
       params[slot.name] = { gradNorm: gsq === null ? null : Math.sqrt(gsq), paramNorm: Math.sqrt(psq), updateRatio: ratio };
       if (gsq !== null) {
         total += gsq;

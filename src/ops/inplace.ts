@@ -26,11 +26,6 @@ function checkWritable(op: string, t: Tensor): void {
     );
 }
 
-/** Whether `t` covers its whole buffer contiguously, so kernels can write straight into it. */
-function ownsBuffer(t: Tensor): boolean {
-  return t.offset === 0 && t.size === t.buf.size && t.isContiguous();
-}
-
 /** Writes `src` (broadcast to `dst`'s shape) into `dst`. */
 function assign(op: string, dst: Tensor, src: Tensor): Tensor {
   const shape = broadcastShapes(op, dst.shape, src.shape);
@@ -50,7 +45,7 @@ export function copy_(dst: Tensor, src: TensorLike): Tensor {
 /** Sets every element to `value`. Returns `t`. */
 export function fill_(t: Tensor, value: number): Tensor {
   checkWritable('fill_', t);
-  if (ownsBuffer(t)) t.backend.fill(t.buf, value);
+  if (t.ownsBuffer()) t.backend.fill(t.buf, value);
   else copy_(t, value);
   return t;
 }
@@ -67,7 +62,7 @@ function binaryInPlace(op: 'add' | 'sub' | 'mul' | 'div', name: string, t: Tenso
     const shape = broadcastShapes(name, t.shape, o.shape);
     if (!shapesEqual(shape, t.shape))
       throw new ShapeError(`${name}: the operand's shape ${fmtShape(o.shape)} does not broadcast to the tensor's shape ${fmtShape(t.shape)}`);
-    if (ownsBuffer(t)) {
+    if (t.ownsBuffer()) {
       // Elementwise kernels read element i before writing it, so the output may alias `t`.
       if (t.size > 0) t.backend.binary(op, t, broadcastView(o, t.shape), t.buf);
     } else {

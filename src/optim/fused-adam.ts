@@ -1,3 +1,4 @@
+import type { UpdateSquares } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ScaleByAdamState } from './adaptive.js';
 
@@ -18,11 +19,6 @@ export interface FusedAdamHyper {
   weightDecay: number;
 }
 
-/** Whether `t` is the whole of its buffer, laid out contiguously from element 0. */
-function ownsBuffer(t: Tensor): boolean {
-  return t.offset === 0 && t.size === t.buf.size && t.isContiguous();
-}
-
 /**
  * Whether every parameter with a gradient can take the fused kernel: no AMSGrad, and the
  * parameter, gradient and moments are whole float buffers of one dtype on one backend (not
@@ -35,7 +31,7 @@ export function canFuseAdam(params: readonly Tensor[], grads: readonly (Tensor |
     if (g === null || g === undefined) continue;
     const p = params[j];
     for (const t of [p, g, state.expAvg[j], state.expAvgSq[j]]) {
-      if (t.backend !== p.backend || t.dtype !== p.dtype || t.size !== p.size || !ownsBuffer(t)) return false;
+      if (t.backend !== p.backend || t.dtype !== p.dtype || t.size !== p.size || !t.ownsBuffer()) return false;
       if (t.dtype !== 'float32' && t.dtype !== 'float64') return false;
     }
   }
@@ -45,7 +41,8 @@ export function canFuseAdam(params: readonly Tensor[], grads: readonly (Tensor |
 /**
  * Runs one Adam step for every parameter with a gradient, in place, and returns the new state.
  * `gradScale` multiplies each gradient first (a global clipping coefficient folded in, so the
- * clipped gradients are never written out). Call only when {@link canFuseAdam} holds.
+ * clipped gradients are never written out). With `squares`, each parameter's `[Σ p², Σ Δp², Σ g²]`
+ * is measured in the same pass, by index. Call only when {@link canFuseAdam} holds.
  */
 export function fusedAdamStep(
   params: readonly Tensor[],
@@ -53,6 +50,7 @@ export function fusedAdamStep(
   state: ScaleByAdamState,
   hyper: FusedAdamHyper,
   gradScale = 1,
+  squares: (UpdateSquares | null)[] | null = null,
 ): ScaleByAdamState {
   const step = [...state.step];
   for (let j = 0; j < params.length; j++) {
@@ -60,8 +58,11 @@ export function fusedAdamStep(
     if (g === null || g === undefined) continue;
     const p = params[j];
     const t = ++step[j];
-    if (p.size === 0) continue;
-    p.backend.adamStep(p.buf, g.buf, state.expAvg[j].buf, state.expAvgSq[j].buf, {
+    if (p.size === 0) {
+      if (squares !== null) squares[j] = [0, 0, 0];
+      continue;
+    }
+    const measured = p.backend.adamStep(p.buf, g.buf, state.expAvg[j].buf, state.expAvgSq[j].buf, {
       gradScale,
       weightDecay: hyper.weightDecay,
       beta1: hyper.beta1,
@@ -71,7 +72,8 @@ export function fusedAdamStep(
       biasCorrection2: 1 - hyper.beta2 ** t,
       eps: hyper.eps,
       lr: hyper.lr,
-    });
+    }, squares !== null);
+    if (squares !== null) squares[j] = measured;
   }
   return { ...state, step };
 }

@@ -14,9 +14,11 @@
  * options (`clip`, `clipnorm`, `clipvalue`, `globalClipnorm`) work with either.
  */
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
+import type { UpdateSquares } from '../backend/backend.js';
 import { isFloat } from '../core/dtype.js';
 import { ConfigError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
+import { sub } from '../ops/elementwise.js';
 import { fill_ } from '../ops/inplace.js';
 import { cast, clone } from '../ops/shape.js';
 import { keep, tidy } from '../tensor/scope.js';
@@ -172,6 +174,19 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
   readonly stats: OptimizerStats = { steps: 0, stepsClipped: 0, stepsSkipped: 0 };
   /** What the transforms reported on the last step (clipping norms, skips). */
   lastUpdateInfo: UpdateInfo[] = [];
+  /**
+   * Set to have the next `step()` also measure each parameter it was given a gradient for, into
+   * `lastUpdateSquares`; `step()` clears it. A training monitor sets it on its sampled steps to
+   * read update ratios without copying the parameters itself: a fused step measures inside its
+   * one kernel pass, any other step copies the parameters before updating them.
+   */
+  measureNextStep = false;
+  /**
+   * What the last measured step measured, by index in `params`: `[Σ p², Σ Δp², Σ g²]` (the
+   * parameter after the step, the update it applied, `.grad` as it was given), or null for a
+   * parameter without a gradient; empty after a step that did not measure.
+   */
+  lastUpdateSquares: (UpdateSquares | null)[] = [];
   /** The defaults that param groups fill their missing options from (PyTorch's `defaults`). */
   readonly defaults: Omit<G, 'params'>;
 
@@ -306,9 +321,16 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
    * @internal The group's whole chain as one fused pass, called only where `canFuse` holds: updates
    * the group's parameters in place, with each gradient first multiplied by `gradScale` (a global
    * clipping coefficient folded in), and returns the links' new states. It must agree bit for bit
-   * with running the chain on the scaled gradients.
+   * with running the chain on the scaled gradients. With `squares`, it also measures each
+   * parameter with a gradient into it by index in the group (see `lastUpdateSquares`).
    */
-  protected fusedStep(_group: G, _grads: readonly (Tensor | null)[], _states: unknown[], _gradScale: number): unknown[] {
+  protected fusedStep(
+    _group: G,
+    _grads: readonly (Tensor | null)[],
+    _states: unknown[],
+    _gradScale: number,
+    _squares: (UpdateSquares | null)[] | null,
+  ): unknown[] {
     throw new Error(`${this.name}: fusedStep without canFuse`);
   }
 
@@ -340,6 +362,9 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
     const params = this.params;
     const info: UpdateInfo[] = [];
     const oldStates = { clip: this.clipState, groups: this.groupStates };
+    const measure = this.measureNextStep;
+    this.measureNextStep = false;
+    const squares: (UpdateSquares | null)[] = measure ? params.map(() => null) : [];
     tidy(() => {
       const grads = params.map((p) => p.grad);
       grads.forEach((g, i) => {
@@ -354,15 +379,24 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
         if (this.paramGroups.every((group, gi) => this.canFuse(group, byGroup[gi], this.groupStates[gi]))) {
           const [scale, s0] = lone.globalScale(grads, this.clipState![0], params, info);
           this.clipState = [s0];
-          this.groupStates = this.paramGroups.map((group, gi) => this.fusedStep(group, byGroup[gi], this.groupStates[gi], scale));
+          const bySquares = measure ? this.splitByGroup(squares) : null;
+          this.groupStates = this.paramGroups.map((group, gi) =>
+            this.fusedStep(group, byGroup[gi], this.groupStates[gi], scale, bySquares === null ? null : bySquares[gi]),
+          );
+          if (bySquares !== null) squares.splice(0, squares.length, ...bySquares.flat());
           return;
         }
       }
       const [clipped, clipState] = this.clipTransform.update(grads, this.clipState!, params, info);
       this.clipState = clipState;
+      // Measuring: the parameters as they are before any update (kept out of the kernels' way).
+      const before = measure ? noGrad(() => params.map((p, i) => (grads[i] === null ? null : clone(p)))) : [];
       // A clipping transform that skips the step (non-finite gradients, e.g. src/clip's
       // applyIfFinite) skips it for the whole optimizer: no update, and the moments are kept.
-      if (info.some((i) => i.skipped === true)) return;
+      if (info.some((i) => i.skipped === true)) {
+        if (measure) params.forEach((p, i) => (squares[i] = measureUpdate(p, before[i], grads[i])));
+        return;
+      }
       const updates: (Tensor | null)[] = [];
       const groupStates: unknown[][] = [];
       const clippedByGroup = this.splitByGroup(clipped);
@@ -370,7 +404,7 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
         const gg = clippedByGroup[gi];
         if (this.canFuse(group, gg, this.groupStates[gi])) {
           updates.push(...gg.map(() => null)); // applied in place
-          groupStates.push(this.fusedStep(group, gg, this.groupStates[gi], 1));
+          groupStates.push(this.fusedStep(group, gg, this.groupStates[gi], 1, null));
           return;
         }
         const [u, st] = this.groupChain(group).transform.update(gg, this.groupStates[gi], group.params, info);
@@ -379,7 +413,9 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
       });
       applyUpdates_(params, updates);
       this.groupStates = groupStates;
+      if (measure) params.forEach((p, i) => (squares[i] = measureUpdate(p, before[i], grads[i])));
     });
+    this.lastUpdateSquares = squares;
     disposeStaleState(oldStates, { clip: this.clipState, groups: this.groupStates });
     this.lastUpdateInfo = info;
     this.stats.steps++;
@@ -616,3 +652,15 @@ export const checks = {
     return [value[0] as number, value[1] as number];
   },
 };
+
+/**
+ * `[Σ p², Σ (p − before)², Σ g²]` of a parameter updated in place since `before` was copied from
+ * it (null without a gradient): one backend pass where the three are whole buffers of one kind.
+ */
+function measureUpdate(p: Tensor, before: Tensor | null, g: Tensor | null): UpdateSquares | null {
+  if (before === null || g === null) return null;
+  if (p.ownsBuffer() && g.ownsBuffer() && g.backend === p.backend && g.dtype === p.dtype && isFloat(p.dtype))
+    return p.backend.updateSquares(p.buf, before.buf, g.buf);
+  const d = noGrad(() => sub(p, before));
+  return [p.backend.sumSquares(p), d.backend.sumSquares(d), g.backend.sumSquares(g)];
+}

@@ -3,6 +3,7 @@
  * transforms, in PyTorch style (`new Adam(model.parameters(), { lr: 1e-3 })`) or Keras style
  * (`new Adam({ learningRate: 1e-3 })`, then `bind(params)`); see {@link Optimizer}.
  */
+import type { UpdateSquares } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import { type ScaleByAdamState, scaleByAdagrad, scaleByAdam, scaleByRmsprop } from './adaptive.js';
 import { canFuseAdam, fusedAdamStep } from './fused-adam.js';
@@ -246,9 +247,15 @@ export class Adam extends Optimizer<AdamParamGroup> {
     return this.style === 'pytorch' && !g.amsgrad && canFuseAdam(g.params, grads, states[1] as ScaleByAdamState);
   }
 
-  protected override fusedStep(g: AdamParamGroup, grads: readonly (Tensor | null)[], states: unknown[], gradScale: number): unknown[] {
+  protected override fusedStep(
+    g: AdamParamGroup,
+    grads: readonly (Tensor | null)[],
+    states: unknown[],
+    gradScale: number,
+    squares: (UpdateSquares | null)[] | null,
+  ): unknown[] {
     const hyper = { lr: g.lr, beta1: g.betas[0], beta2: g.betas[1], eps: g.eps, weightDecay: g.weightDecay };
-    return [states[0], fusedAdamStep(g.params, grads, states[1] as ScaleByAdamState, hyper, gradScale), states[2]];
+    return [states[0], fusedAdamStep(g.params, grads, states[1] as ScaleByAdamState, hyper, gradScale, squares), states[2]];
   }
 }
 

@@ -135,6 +135,14 @@ export class Tensor implements View, Disposable {
     return this;
   }
 
+  /**
+   * @internal Whether this tensor is the whole of its buffer, laid out contiguously from element 0,
+   * so that whole-buffer kernels (clipping's scale, fused optimizer steps) can take it.
+   */
+  ownsBuffer(): boolean {
+    return this.offset === 0 && this.size === this.buf.size && this.isContiguous();
+  }
+
   /** Whether the elements are laid out row-major with no gaps. */
   isContiguous(): boolean {
     let expected = 1;

@@ -8,18 +8,22 @@ import type {
   BackendBuffer,
   BinaryOp,
   ReduceOp,
+  StatsActivation,
   UnaryOp,
   UnaryParams,
+  UpdateSquares,
+  ValueStats,
   View,
 } from '../backend.js';
-import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, sameShapes, targetError } from '../checks.js';
+import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, checkValueStats, sameShapes, targetError } from '../checks.js';
 import { crossEntropyRowsArrays, crossEntropyRowsBackwardArrays } from './loss.js';
 import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from './elementwise.js';
 import { gatherAxis, scatterAddAxis } from './gather.js';
 import { binaryFn, unaryFn } from './math.js';
 import { matmulBatched } from './matmul.js';
 import { argReduceAxis, reduceAxes } from './reduce.js';
-import { adamArrays, scaleArray } from './update.js';
+import { adamArrays, scaleArray, updateSquaresArrays } from './update.js';
+import { valueStatsArray } from './stats.js';
 import { type Rows, lstmCellBackwardRows, lstmCellRows } from './recurrent.js';
 import type { ArrayView } from './strided.js';
 
@@ -201,9 +205,19 @@ export class JsBackend implements Backend {
     lstmCellBackwardRows(n, h, rows(op, 'gates', gates), rows(op, 'c', c), rows(op, 'out', out), rows(op, 'dout', dout), dg, dc);
   }
 
-  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void {
+  updateSquares(p: BackendBuffer, before: BackendBuffer, g: BackendBuffer | null): UpdateSquares {
+    checkUpdateBuffers('updateSquares', g === null ? { p, before } : { p, before, g });
+    return updateSquaresArrays(arrayOf('updateSquares', 'p', p), arrayOf('updateSquares', 'before', before), g === null ? null : arrayOf('updateSquares', 'g', g));
+  }
+
+  valueStats(x: View, bins: number, act: StatsActivation): ValueStats {
+    const layout = checkValueStats('valueStats', x, bins, act);
+    return valueStatsArray(arrayOf('valueStats', 'x', x.buf), x.offset, numel(x.shape), bins, act, layout);
+  }
+
+  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars, measure = false): UpdateSquares | null {
     checkUpdateBuffers('adamStep', { p, g, m, v });
-    adamArrays(arrayOf('adamStep', 'p', p), arrayOf('adamStep', 'g', g), arrayOf('adamStep', 'm', m), arrayOf('adamStep', 'v', v), s);
+    return adamArrays(arrayOf('adamStep', 'p', p), arrayOf('adamStep', 'g', g), arrayOf('adamStep', 'm', m), arrayOf('adamStep', 'v', v), s, measure);
   }
 }
 

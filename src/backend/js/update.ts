@@ -1,5 +1,5 @@
 import type { TypedArray } from '../../core/dtype.js';
-import type { AdamStepScalars } from '../backend.js';
+import type { AdamStepScalars, UpdateSquares } from '../backend.js';
 
 // The reference kernels of gradient clipping and optimizer updates over whole buffers: plain
 // loops that round every operation to the buffer's dtype, so the wasm kernels can be checked
@@ -18,8 +18,11 @@ export function scaleArray(y: TypedArray, alpha: number): void {
   for (let i = 0; i < y.length; i++) y[i] = y[i] * c;
 }
 
-/** One Adam step in place on `p`, `m`, `v` (see Backend.adamStep for the formula). */
-export function adamArrays(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, s: AdamStepScalars): void {
+/**
+ * One Adam step in place on `p`, `m`, `v` (see Backend.adamStep for the formula); with `measure`,
+ * also `[Σ p², Σ (p − p_before)², Σ g²]` in float64 (else null).
+ */
+export function adamArrays(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, s: AdamStepScalars, measure = false): UpdateSquares | null {
   const r = rounding(p);
   const scale = r(s.gradScale);
   const wd = r(s.weightDecay);
@@ -32,7 +35,11 @@ export function adamArrays(p: TypedArray, g: TypedArray, m: TypedArray, v: Typed
   const invBc1 = r(1 / s.biasCorrection1);
   const negLr = r(-s.lr);
   const decay = s.weightDecay !== 0;
+  let sp = 0;
+  let sd = 0;
+  let sg = 0;
   for (let i = 0; i < p.length; i++) {
+    const before = p[i];
     let gi = r(g[i] * scale);
     if (decay) gi = r(gi + r(p[i] * wd));
     const mi = r(r(m[i] * b1) + r(gi * c1));
@@ -41,5 +48,27 @@ export function adamArrays(p: TypedArray, g: TypedArray, m: TypedArray, v: Typed
     m[i] = mi;
     v[i] = vi;
     p[i] = r(p[i] + r(r(r(mi / den) * invBc1) * negLr));
+    if (measure) {
+      const d = r(p[i] - before);
+      sp += p[i] * p[i];
+      sd += d * d;
+      sg += g[i] * g[i];
+    }
   }
+  return measure ? [sp, sd, sg] : null;
+}
+
+/** `[Σ p², Σ (p − before)², Σ g²]` in float64, each difference rounded to p's dtype (see Backend.updateSquares). */
+export function updateSquaresArrays(p: TypedArray, before: TypedArray, g: TypedArray | null): UpdateSquares {
+  const r = rounding(p);
+  let sp = 0;
+  let sd = 0;
+  let sg = 0;
+  for (let i = 0; i < p.length; i++) {
+    const d = r(p[i] - before[i]);
+    sp += p[i] * p[i];
+    sd += d * d;
+  }
+  if (g !== null) for (let i = 0; i < g.length; i++) sg += g[i] * g[i];
+  return [sp, sd, sg];
 }

@@ -46,8 +46,14 @@ export interface KernelExports {
   adamF32(
     p: number, g: number, m: number, v: number, i0: number, i1: number,
     gradScale: number, wd: number, decay: number, b1: number, c1: number, b2: number, c2: number,
-    sqrtBc2: number, eps: number, invBc1: number, negLr: number,
+    sqrtBc2: number, eps: number, invBc1: number, negLr: number, out: number, scratch: number,
   ): void;
+  /** `[Σ p², Σ (p − s)², Σ g²]` over n floats as three float64 at `out`; g = 0: no gradient. */
+  updateSquaresF32(p: number, s: number, g: number, n: number, out: number): void;
+  // A layer output's statistics for a training monitor (assembly/stats.ts).
+  valueStatsBytes(bins: number): number;
+  /** act: 0 none, 1 relu, 2 tanh, 3 sigmoid; result: 8 float64 slots then `bins` int32 counts at `out`. */
+  valueStatsF32(x: number, n: number, bins: number, act: number, batch: number, units: number, inner: number, out: number): void;
   // The fused LSTM cell (assembly/recurrent.ts): byte pointers, row strides in elements.
   /** −1, or the first row whose target is out of range. Strides in bytes. */
   crossEntropyRowsF32(x: number, rs: number, cs: number, t: number, ts: number, n: number, c: number, loss: number): number;

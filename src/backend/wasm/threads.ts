@@ -10,7 +10,7 @@
  * thread.
  */
 
-/** Most arguments a threaded kernel takes (adamF32 has 17). */
+/** Most arguments a threaded kernel takes (adamF32 has 19). */
 export const MAX_ARGS = 24;
 /** Bytes of one worker's control block: [seq, done, fn, nargs, ready, failed, pad, pad] + MAX_ARGS f64 args. */
 export const CONTROL_BYTES = 32 + MAX_ARGS * 8;
@@ -46,7 +46,7 @@ for (;;) {
       case 4: fns[i32[${FN}]](a[0], a[1], a[2], a[3]); break;
       case 5: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4]); break;
       case 13: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]); break;
-      case 17: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16]); break;
+      case 19: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18]); break;
       default: fns[i32[${FN}]](...Array.from(a.subarray(0, n)));
     }
   } catch (e) {
@@ -109,6 +109,11 @@ export class ThreadPool {
       worker.unref(); // an idle pool never keeps the process alive
       this.lanes.push({ worker, control, scratch, seq: 0 });
     }
+  }
+
+  /** The most threads a kernel can ever be split over (1 + workers started, ready or not). */
+  get size(): number {
+    return 1 + this.lanes.length;
   }
 
   /** The number of threads a kernel can be split over right now (1 + workers that are ready). */

@@ -1,17 +1,18 @@
 import { type DType, type TypedArray, bytesPerElement } from '../../core/dtype.js';
 import { ConfigError, DTypeError, DisposedError, ShapeError, fmtShape } from '../../core/errors.js';
 import { checkShape, contiguousStrides, numel } from '../../core/shape.js';
-import type { AdamStepScalars, ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, UnaryOp, UnaryParams, View } from '../backend.js';
+import type { AdamStepScalars, ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, StatsActivation, UnaryOp, UnaryParams, UpdateSquares, ValueStats, View } from '../backend.js';
 import { axpbyStrided, copyStrided, mapBinary, mapUnary, select, sumSquaresStrided } from '../js/elementwise.js';
 import { gatherAxis, scatterAddAxis } from '../js/gather.js';
 import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
 import { type ArrayView, coalesce, unravel, withoutAxis } from '../js/strided.js';
-import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, sameShapes, targetError } from '../checks.js';
+import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, checkValueStats, sameShapes, targetError } from '../checks.js';
 import { crossEntropyRowsArrays, crossEntropyRowsBackwardArrays } from '../js/loss.js';
 import { type Rows, lstmCellBackwardRows, lstmCellRows } from '../js/recurrent.js';
-import { adamArrays, scaleArray } from '../js/update.js';
+import { adamArrays, scaleArray, updateSquaresArrays } from '../js/update.js';
+import { valueStatsArray } from '../js/stats.js';
 import { Allocator } from './allocator.js';
 import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelModule } from './module.js';
 import { ThreadPool, defaultThreads } from './threads.js';
@@ -28,6 +29,9 @@ const PARALLEL_FLOPS = 1 << 20;
  * gradients: the 100,352-float weight gains, the 1,280-float one does not).
  */
 const PARALLEL_ELEMENTS = 1 << 15;
+
+/** Boundary alignment of a whole-buffer split, in elements (four f32x4 vectors). */
+const SPLIT_UNIT = 16;
 
 /**
  * From this many elements a sum of squares is split between threads. It is far higher than
@@ -49,6 +53,7 @@ const BINARY_CODES: Record<BinaryOp, number> = {
 };
 const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
 const ARG_REDUCE_CODES: Record<ArgReduceOp, number> = { argmax: 0, argmin: 1 };
+const STATS_ACTIVATIONS: Record<NonNullable<StatsActivation> | 'none', number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
 
 /** Word offset of the shape in a strided-kernel descriptor; the stride lists follow (assembly/strided.ts). */
 const DESC_SHAPE = 4;
@@ -515,23 +520,91 @@ export class WasmBackend implements Backend {
     return { data: a.data, offset: a.offset, rowStride: v.strides[0] };
   }
 
-  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars): void {
+  updateSquares(p: BackendBuffer, before: BackendBuffer, g: BackendBuffer | null): UpdateSquares {
+    const op = 'updateSquares';
+    checkUpdateBuffers(op, g === null ? { p, before } : { p, before, g });
+    const [pb, sb] = [this.own(op, 'p', p), this.own(op, 'before', before)];
+    const gb = g === null ? null : this.own(op, 'g', g);
+    if (pb.dtype !== 'float32') {
+      this.fallback(op, pb.dtype);
+      return updateSquaresArrays(this.output(op, p), this.output(op, before), g === null ? null : this.output(op, g));
+    }
+    if (pb.size === 0) return [0, 0, 0];
+    const out = this.allocator.alloc(24);
+    try {
+      this.kernels.updateSquaresF32(pb.ptr, sb.ptr, gb === null ? 0 : gb.ptr, pb.size, out);
+      const f64 = this.heap('float64');
+      return [f64[out >> 3], f64[(out >> 3) + 1], f64[(out >> 3) + 2]];
+    } finally {
+      this.allocator.release(out, 24);
+    }
+  }
+
+  valueStats(x: View, bins: number, act: StatsActivation): ValueStats {
+    const op = 'valueStats';
+    const layout = checkValueStats(op, x, bins, act);
+    const b = this.own(op, 'x', x.buf);
+    const n = numel(x.shape);
+    if (b.dtype !== 'float32') {
+      this.fallback(op, b.dtype);
+      return valueStatsArray(this.heap(b.dtype), b.ptr / 8 + x.offset, n, bins, act, layout);
+    }
+    const bytes = this.kernels.valueStatsBytes(bins);
+    const out = this.allocator.alloc(bytes);
+    try {
+      const [batch, units, inner] = layout ?? [0, 0, 0];
+      this.kernels.valueStatsF32(b.ptr + x.offset * 4, n, bins, STATS_ACTIVATIONS[act ?? 'none'], batch, units, inner, out);
+      const f64 = this.heap('float64');
+      const at = out >> 3;
+      const min = f64[at + 2];
+      const max = f64[at + 3];
+      const hasHistogram = bins > 0 && min <= max;
+      const i32 = this.heap('int32');
+      const counts = hasHistogram ? Array.from(i32.subarray((out >> 2) + 16, (out >> 2) + 16 + bins)) : [];
+      return { sum: f64[at], sumSquares: f64[at + 1], min, max, nonfinite: f64[at + 4], histogram: counts, saturated: f64[at + 5], dead: f64[at + 6] };
+    } finally {
+      this.allocator.release(out, bytes);
+    }
+  }
+
+  adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars, measure = false): UpdateSquares | null {
     checkUpdateBuffers('adamStep', { p, g, m, v });
     const [pb, gb, mb, vb] = [p, g, m, v].map((b, i) => this.own('adamStep', ['p', 'g', 'm', 'v'][i], b));
-    if (pb.size === 0) return;
+    if (pb.size === 0) return measure ? [0, 0, 0] : null;
     if (pb.dtype !== 'float32') {
       this.fallback('adamStep', pb.dtype);
-      adamArrays(this.output('adamStep', p), this.output('adamStep', g), this.output('adamStep', m), this.output('adamStep', v), s);
-      return;
+      return adamArrays(this.output('adamStep', p), this.output('adamStep', g), this.output('adamStep', m), this.output('adamStep', v), s, measure);
     }
     const f = Math.fround;
     const scalars = [
       f(s.gradScale), f(s.weightDecay), s.weightDecay !== 0 ? 1 : 0, f(s.beta1), f(1 - s.beta1), f(s.beta2), f(1 - s.beta2),
       f(Math.sqrt(s.biasCorrection2)), f(s.eps), f(1 / s.biasCorrection1), f(-s.lr),
     ];
-    this.split(pb.size, pb.size >= PARALLEL_ELEMENTS, 16, (i0, i1) => [pb.ptr, gb.ptr, mb.ptr, vb.ptr, i0, i1, ...scalars], 'adamF32', (a) =>
-      this.kernels.adamF32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16]),
-    );
+    // Measuring: three float64 partial sums per thread (room for every thread the pool may have
+    // ready by the time split() looks), added after.
+    const parallel = pb.size >= PARALLEL_ELEMENTS;
+    const slots = measure ? (parallel ? this.pool.size : 1) : 0;
+    const out = slots > 0 ? this.allocator.alloc(slots * 24) : 0;
+    try {
+      if (out !== 0) this.heap('float64').fill(0, out >> 3, (out >> 3) + slots * 3);
+      // Lane t (in split's order) writes its sums to slot t and keeps a block of old values in
+      // its thread's scratch.
+      let lane = 0;
+      const laneArgs = (): number[] => {
+        const t = lane++;
+        return out === 0 ? [0, 0] : [out + 24 * t, t === 0 ? this.scratch : this.pool.scratchOf(t)];
+      };
+      this.split(pb.size, parallel, SPLIT_UNIT, (i0, i1) => [pb.ptr, gb.ptr, mb.ptr, vb.ptr, i0, i1, ...scalars, ...laneArgs()], 'adamF32', (a) =>
+        this.kernels.adamF32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18]),
+      );
+      if (out === 0) return null;
+      const f64 = this.heap('float64');
+      const sums: UpdateSquares = [0, 0, 0];
+      for (let t = 0; t < slots; t++) for (let k = 0; k < 3; k++) sums[k] += f64[(out >> 3) + 3 * t + k];
+      return sums;
+    } finally {
+      if (out !== 0) this.allocator.release(out, slots * 24);
+    }
   }
 
   /**

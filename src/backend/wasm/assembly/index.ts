@@ -6,10 +6,11 @@ export { peakF32, peakMaddF32 } from './peak';
 export { descBytes, descMaxRank } from './strided';
 export { axpbyF32, binaryF32, copyStrided, sumSquaresF32, unaryF32, whereF32 } from './elementwise';
 export { argReduceF32, reduceF32 } from './reduce';
-export { adamF32, scaleF32, squaresBlock, sumSquaresBlocksF32 } from './update';
+export { adamF32, scaleF32, squaresBlock, sumSquaresBlocksF32, updateSquaresF32 } from './update';
 export { lstmCellBackwardF32, lstmCellF32 } from './recurrent';
 export { crossEntropyRowsBackwardF32, crossEntropyRowsF32 } from './loss';
 export { gatherF32, scatterAddF32 } from './gather';
+export { valueStatsBytes, valueStatsF32 } from './stats';
 
 /** First byte after the module's static data: the JavaScript allocator starts above it. */
 export function heapBase(): usize {
