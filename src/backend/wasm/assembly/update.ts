@@ -178,8 +178,7 @@ export function adamF32(
     let ad = f32x4.splat(0);
     for (; i + 4 <= end; i += 4, o += 16) {
       const pv = v128.load(p + o);
-      const graw = v128.load(g + o);
-      let gv = f32x4.mul(graw, vs);
+      let gv = f32x4.mul(v128.load(g + o), vs);
       if (decay) gv = f32x4.add(gv, f32x4.mul(pv, vwd));
       const mv = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(gv, vc1));
       const sv = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gv, vc2), gv));
@@ -189,11 +188,16 @@ export function adamF32(
       v128.store(m + o, mv);
       v128.store(v + o, sv);
       v128.store(p + o, pn);
-      if (stats) {
-        v128.store(scratch + (<usize>(i - start) << 2), pv);
+      if (stats) v128.store(scratch + (<usize>(i - start) << 2), pv);
+    }
+    if (stats) {
+      // The block's sums from the first-level cache: the new values in p, the old in scratch.
+      for (let k = start, q = <usize>start << 2, w = scratch; k + 4 <= i; k += 4, q += 16, w += 16) {
+        const pn = v128.load(p + q);
+        const gr = v128.load(g + q);
+        const d = f32x4.sub(pn, v128.load(w));
         ap = f32x4.add(ap, f32x4.mul(pn, pn));
-        ag = f32x4.add(ag, f32x4.mul(graw, graw));
-        const d = f32x4.sub(pn, pv);
+        ag = f32x4.add(ag, f32x4.mul(gr, gr));
         ad = f32x4.add(ad, f32x4.mul(d, d));
       }
     }
