@@ -1,7 +1,7 @@
 // Keel training-throughput benchmark for the peer suite (../shared/peers): same data generators,
 // same protocol (timeTraining / gflopsLoop) and same JSON fields as bench_tfjs.mjs.
 // usage, from a copy of the peers folder (so that ./lib/common.mjs resolves):
-//   KEEL_DIST=/abs/path/to/keel/dist/index.js [KEEL_BACKEND=js|wasm] [KEEL_THREADS=n] \
+//   KEEL_DIST=/abs/path/to/keel/dist/keel.js [KEEL_BACKEND=js|wasm] [KEEL_THREADS=n] \
 //     node bench_keel.mjs --workload w1|w2|w3|w4 [--init glorot|torch]
 // bench/peers/compare.sh sets all of this up and runs Keel interleaved with the peers.
 // Prints one JSON line.
@@ -13,7 +13,7 @@ import { parseArgs, WORKLOADS, T, F, H, synthMnist, synthSeq, timeTraining, gflo
 
 const args = parseArgs({ workload: 'w1', init: 'glorot' });
 if (!process.env.KEEL_DIST) {
-  console.error('bench_keel.mjs: set KEEL_DIST to the absolute path of Keel\'s dist/index.js (run `npm run build` in the Keel repo first)');
+  console.error('bench_keel.mjs: set KEEL_DIST to the absolute path of Keel\'s dist/keel.js (run `npm run build` in the Keel repo first)');
   process.exit(2);
 }
 const distUrl = pathToFileURL(resolve(process.env.KEEL_DIST));

@@ -9,7 +9,7 @@
 #   REPS         rounds; the peer order rotates each round                 (default 1)
 #   BENCH_MAX_S  measured seconds per training run                         (default 10; the suite's own default is 30)
 #   QUIET_WAIT   wait up to this many s before each run for the other processes to use < 0.15 cores (default 0)
-#   KEEL_DIST    Keel's dist/index.js                                      (default <repo>/dist/index.js)
+#   KEEL_DIST    Keel's entry point                                      (default <repo>/dist/keel.js, the bundle `import "keel"` loads)
 #   OUT          raw JSON lines file                                       (default /tmp/keel-compare-<time>.jsonl)
 # Prints one JSON line per run on stdout (run_one.mjs's line: the benchmark's fields + peak RSS,
 # wall time, background load); progress, the suite's markdown summary and a table of ratios (each
@@ -25,7 +25,7 @@ PEERS=${PEERS:-keel-wasm,keel-js,torch,tfjs-wasm,tfjs-cpu}
 WORKLOADS=${WORKLOADS:-w4,w1}
 REPS=${REPS:-1}
 QUIET_WAIT=${QUIET_WAIT:-0}
-KEEL_DIST=${KEEL_DIST:-$REPO/dist/index.js}
+KEEL_DIST=${KEEL_DIST:-$REPO/dist/keel.js}
 OUT=${OUT:-/tmp/keel-compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 export BENCH_MAX_S=${BENCH_MAX_S:-10}
 
