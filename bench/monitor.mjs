@@ -1,5 +1,5 @@
 // Gradient-monitor cost: prints ONE JSON line.
-//   npm run build && node bench/monitor.mjs          (~11 s on wasm, ~15 s on js; KEEL_BACKEND=js|wasm picks the backend)
+//   npm run build && node bench/monitor.mjs          (~21 s on wasm, ~25 s on js; KEEL_BACKEND=js|wasm picks the backend)
 //   KEEL_BENCH=quick node bench/monitor.mjs          (~3 s on wasm, ~8 s on js; rough numbers)
 // The model is W1 of the peer suite: 784 -> 128 ReLU -> 10 as nn.Sequential(Linear, ReLU, Linear)
 // (101,770 parameters), batch 32, cross-entropy on logits, Adam lr 1e-3 clipping by global norm
@@ -25,7 +25,9 @@ import { clipByGlobalNorm } from '../dist/clip/index.js';
 
 const mode = process.env.KEEL_BENCH ?? 'default';
 if (!['quick', 'default'].includes(mode)) throw new Error(`bench/monitor.mjs: KEEL_BENCH must be quick or default (got '${mode}')`);
-const MEASURE_S = mode === 'quick' ? 2 : 10; // measured rounds (each: every variant once, one block each) ...
+// 20 s: on a shared 2-core machine whose speed drifts by ±30% within seconds, 10 s of rounds
+// left the median's spread at about ±1.5 points; 20–30 s bring it under ±1.
+const MEASURE_S = mode === 'quick' ? 2 : 20; // measured rounds (each: every variant once, one block each) ...
 const MIN_ROUNDS = mode === 'quick' ? 4 : 10; // ... and at least this many
 const WARMUP_ROUNDS = 2;
 const BLOCK = 20; // steps per block; a multiple of EVERY
