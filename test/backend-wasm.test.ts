@@ -509,6 +509,40 @@ describe.skipIf(!supported)('wasm backend against the reference backend', () => 
     })).toThrow(/adamStep: p and g are the same buffer/);
   });
 
+  it('matmul of a few rows against a transposed operand (the dot-product kernel of x·Wᵀ): shapes with tails, sliced rows, batches', () => {
+    const m = new Mismatches();
+    const r = rng(23);
+    for (const [rows, k, n] of [[1, 1, 1], [2, 3, 5], [3, 4, 4], [5, 17, 9], [31, 9, 130], [32, 784, 128], [33, 70, 13]])
+      for (const batch of [1, 3])
+        for (const pad of [0, 3]) {
+          // A: [batch, rows, k] row-major with rows `k + pad` apart; B: [batch, k, n] as the transpose of [batch, n, k + pad].
+          const aData = Array.from({ length: batch * rows * (k + pad) }, () => plain(r));
+          const bData = Array.from({ length: batch * n * (k + pad) }, () => plain(r));
+          const views = (be: Backend): [View, View, BackendBuffer] => {
+            const ab = be.alloc('float32', aData.length);
+            const bb = be.alloc('float32', bData.length);
+            be.write(ab, aData);
+            be.write(bb, bData);
+            return [
+              { buf: ab, shape: [batch, rows, k], strides: [rows * (k + pad), k + pad, 1], offset: 0 },
+              { buf: bb, shape: [batch, k, n], strides: [n * (k + pad), 1, k + pad], offset: 0 },
+              be.alloc('float32', batch * rows * n),
+            ];
+          };
+          const [ja, jb, jo] = views(js);
+          const [wa, wb, wo] = views(wasm);
+          js.matmul(ja, jb, jo);
+          wasm.matmul(wa, wb, wo);
+          // float32 sums of k products of values in [-3, 3): within k·ε of the reference's scale.
+          const got = wasm.read(wo);
+          const want = js.read(jo);
+          let worst = 0;
+          want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i] - w))));
+          if (worst > k * 9 * 2 ** -22) m.list.push(`matmul [${batch}, ${rows}, ${k}]·[${k}, ${n}]ᵀ pad ${pad}: off by ${worst}`);
+        }
+    m.expectNone();
+  });
+
   it('updateSquares: the three sums of a monitored parameter, with and without a gradient, huge and tiny values', () => {
     const m = new Mismatches();
     const r = rng(21);

@@ -36,6 +36,8 @@ describe.runIf(hasWasm)('wasm backend threads', () => {
     for (const [m, k, n] of [
       [130, 70, 250], // split by columns
       [700, 64, 20], // split by rows
+      [32, 784, 128], // A·Bᵀ with few rows: the dot-product kernel, split by columns
+      [7, 30, 61],
     ]) {
       for (const [ta, tb] of [
         [false, false],

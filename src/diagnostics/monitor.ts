@@ -156,8 +156,10 @@ function outputStats(y: Tensor, act: ActKind | null, bins: number): { stats: Rec
 /**
  * Watches a model's training through hooks only (no layer is patched). Every `every` steps
  * (step 0 included) it records, per parameter: gradient norm, parameter norm and the
- * update/parameter ratio ‖Δp‖/‖p‖ (Δp measured between the forward pass and `step()`, so it is
- * the update the optimizer really applied); the global gradient norm before and after clipping
+ * update/parameter ratio ‖Δp‖/‖p‖ (Δp is the update the optimizer really applied: measured by
+ * the optimizer inside its step when it is given and can (`measureNextStep`, every Keel
+ * optimizer), else from a copy of the parameters taken at the forward pass); the global gradient
+ * norm before and after clipping
  * (from the optimizer's `lastUpdateInfo` when given, else the global norm of the `.grad`s); per
  * layer (Linear, Conv, recurrent modules found by `namedModules`): output mean and std, gradient
  * norm (of its parameters), and a histogram of the output (`histogramBins` equal bins between

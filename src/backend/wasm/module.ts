@@ -11,6 +11,8 @@ export interface KernelExports {
     c: number, ldc: number,
     scratch: number,
   ): void;
+  /** C[i, j] = Σ A[i, q]·Bᵀ[j, q], i < m, j in [n0, n1): A row-major (lda), Bᵀ row-major (ldb); strides in elements. */
+  gemmNtF32(m: number, n0: number, n1: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void;
   peakF32(iters: number, seed: number): number;
   peakMaddF32(iters: number, seed: number): number;
 

@@ -207,3 +207,95 @@ export function gemmF32(
     }
   }
 }
+
+/** The four lanes of `v` added as (l0 + l1) + (l2 + l3). */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Σ_q a[q]·b[q] over `k` floats: four lanes over k's multiples of 4, summed by hsum, then the tail in order. */
+function dotF32(pa: usize, pb: usize, k: i32): f32 {
+  let acc = f32x4.splat(0);
+  let o: usize = 0;
+  const k4 = <usize>(k & ~3) << 2;
+  for (; o < k4; o += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(pa + o), v128.load(pb + o)));
+  let s = hsum(acc);
+  for (let q = k & ~3; q < k; q++) s += load<f32>(pa + (<usize>q << 2)) * load<f32>(pb + (<usize>q << 2));
+  return s;
+}
+
+/**
+ * C[i, j] = Σ_q A[i, q]·Bᵀ[j, q] for i in [0, m) and j in [n0, n1), where both operands have q
+ * contiguous: A row-major (row stride `lda` floats) and B given by the rows of its transpose (row
+ * stride `ldb`): the x·Wᵀ of a linear layer. Each element is a dot product over q in f32x4 lanes
+ * (dotF32's order), two rows of A against four of Bᵀ at a time: 8 accumulators, 6 loads per step.
+ * Nothing is packed: for the few rows of a small batch, gemmF32 spent as long transposing W into
+ * its panels as multiplying. Column ranges that start at multiples of 4 give every element the
+ * same arithmetic, so any such split between threads gives the same bits.
+ */
+export function gemmNtF32(m: i32, n0: i32, n1: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32): void {
+  const rowA = <usize>lda << 2;
+  const rowB = <usize>ldb << 2;
+  const rowC = <usize>ldc << 2;
+  const k4 = <usize>(k & ~3) << 2;
+  let j = n0;
+  for (; j + 4 <= n1; j += 4) {
+    const b0 = b + <usize>j * rowB;
+    const b1 = b0 + rowB;
+    const b2 = b1 + rowB;
+    const b3 = b2 + rowB;
+    let i = 0;
+    for (; i + 2 <= m; i += 2) {
+      const a0 = a + <usize>i * rowA;
+      const a1 = a0 + rowA;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+      for (let o: usize = 0; o < k4; o += 16) {
+        const x0 = v128.load(a0 + o);
+        const x1 = v128.load(a1 + o);
+        const w0 = v128.load(b0 + o);
+        const w1 = v128.load(b1 + o);
+        const w2 = v128.load(b2 + o);
+        const w3 = v128.load(b3 + o);
+        c00 = f32x4.add(c00, f32x4.mul(x0, w0));
+        c01 = f32x4.add(c01, f32x4.mul(x0, w1));
+        c02 = f32x4.add(c02, f32x4.mul(x0, w2));
+        c03 = f32x4.add(c03, f32x4.mul(x0, w3));
+        c10 = f32x4.add(c10, f32x4.mul(x1, w0));
+        c11 = f32x4.add(c11, f32x4.mul(x1, w1));
+        c12 = f32x4.add(c12, f32x4.mul(x1, w2));
+        c13 = f32x4.add(c13, f32x4.mul(x1, w3));
+      }
+      let s00 = hsum(c00), s01 = hsum(c01), s02 = hsum(c02), s03 = hsum(c03);
+      let s10 = hsum(c10), s11 = hsum(c11), s12 = hsum(c12), s13 = hsum(c13);
+      for (let q = k & ~3; q < k; q++) {
+        const o = <usize>q << 2;
+        const x0 = load<f32>(a0 + o);
+        const x1 = load<f32>(a1 + o);
+        const w0 = load<f32>(b0 + o);
+        const w1 = load<f32>(b1 + o);
+        const w2 = load<f32>(b2 + o);
+        const w3 = load<f32>(b3 + o);
+        s00 += x0 * w0; s01 += x0 * w1; s02 += x0 * w2; s03 += x0 * w3;
+        s10 += x1 * w0; s11 += x1 * w1; s12 += x1 * w2; s13 += x1 * w3;
+      }
+      const r0 = c + <usize>i * rowC + (<usize>j << 2);
+      const r1 = r0 + rowC;
+      store<f32>(r0, s00); store<f32>(r0, s01, 4); store<f32>(r0, s02, 8); store<f32>(r0, s03, 12);
+      store<f32>(r1, s10); store<f32>(r1, s11, 4); store<f32>(r1, s12, 8); store<f32>(r1, s13, 12);
+    }
+    for (; i < m; i++) {
+      const ai = a + <usize>i * rowA;
+      const r = c + <usize>i * rowC + (<usize>j << 2);
+      store<f32>(r, dotF32(ai, b0, k));
+      store<f32>(r, dotF32(ai, b1, k), 4);
+      store<f32>(r, dotF32(ai, b2, k), 8);
+      store<f32>(r, dotF32(ai, b3, k), 12);
+    }
+  }
+  for (; j < n1; j++) {
+    const bj = b + <usize>j * rowB;
+    for (let i = 0; i < m; i++) store<f32>(c + <usize>i * rowC + (<usize>j << 2), dotF32(a + <usize>i * rowA, bj, k));
+  }
+}
