@@ -49,6 +49,9 @@ const SPLIT_UNIT = 16;
  */
 const PARALLEL_SQUARES = 1 << 22;
 
+/** Blocks of a sum of squares whose partials fit the preallocated slots (64 × 4,096 floats). */
+const PARTIAL_SLOTS = 64;
+
 // Codes shared with the AssemblyScript kernels (assembly/strided.ts, vmath.ts, reduce.ts): the
 // Record types make the compiler list any op that is added to the interface but not here.
 const DTYPE_CODES: Record<DType, number> = { float32: 0, float64: 1, int32: 2 };
@@ -103,6 +106,8 @@ export class WasmBackend implements Backend {
   private f64 = new Float64Array(0);
   private i32 = new Int32Array(0);
   private readonly scratch: number;
+  /** Float64 partial sums of sumSquares on this thread (PARTIAL_SLOTS of them). */
+  private readonly partials: number;
   /** The descriptor of the strided kernels (one at a time, on this thread). */
   private readonly desc: number;
   private readonly descMaxRank: number;
@@ -117,6 +122,7 @@ export class WasmBackend implements Backend {
     this.refreshViews();
     this.scratch = this.allocator.alloc(this.kernels.gemmScratchBytes());
     this.desc = this.allocator.alloc(this.kernels.descBytes());
+    this.partials = this.allocator.alloc(PARTIAL_SLOTS * 8);
     this.descMaxRank = this.kernels.descMaxRank();
     this.pool = new ThreadPool(
       this.memory,
@@ -431,8 +437,13 @@ export class WasmBackend implements Backend {
   }
 
   sumSquares(x: View): number {
-    const xo = this.operand('sumSquares', 'x', x);
+    const b = this.own('sumSquares', 'x', x.buf);
     const n = numel(x.shape);
+    // The common case (a parameter, a gradient, a layer's output): a contiguous float32 view inside
+    // its buffer goes straight to the block kernel, without the strided path's descriptor.
+    if (b.dtype === 'float32' && n > 0 && Number.isInteger(n) && Number.isInteger(x.offset) && x.offset >= 0 && x.offset + n <= b.size && isRowMajor(x))
+      return this.squaresOfRange(b.ptr + x.offset * 4, n);
+    const xo = this.operand('sumSquares', 'x', x);
     if (n === 0) return 0;
     if (x.buf.dtype !== 'float32' || !this.describe(x.shape, [xo.strides])) {
       this.fallback('sumSquares', x.buf.dtype);
@@ -441,21 +452,30 @@ export class WasmBackend implements Backend {
     const i32 = this.heap('int32');
     const contiguous = i32[this.desc >> 2] === 1 && i32[(this.desc >> 2) + DESC_SHAPE + this.descMaxRank] === 4;
     if (!contiguous) return this.kernels.sumSquaresF32(this.desc, xo.ptr);
-    // Contiguous: partial sums over fixed blocks, added in block order, so the result is the same
-    // whether one thread or several computed the blocks.
+    return this.squaresOfRange(xo.ptr, n);
+  }
+
+  /**
+   * `Σ x²` of `n` contiguous floats at byte `ptr`: partial sums over fixed blocks, added in block
+   * order, so the result is the same whether one thread or several computed the blocks.
+   */
+  private squaresOfRange(ptr: number, n: number): number {
     const blocks = Math.ceil(n / this.kernels.squaresBlock());
-    const bytes = blocks * 8;
-    const partials = this.allocator.alloc(bytes);
+    const parallel = n >= PARALLEL_SQUARES;
+    const own = parallel || blocks > PARTIAL_SLOTS; // else the partials go to this thread's scratch
+    const partials = own ? this.allocator.alloc(blocks * 8) : this.partials;
     try {
-      this.split(blocks, n >= PARALLEL_SQUARES, 1, (b0, b1) => [xo.ptr, n, b0, b1, partials], 'sumSquaresBlocksF32', (c) =>
-        this.kernels.sumSquaresBlocksF32(c[0], c[1], c[2], c[3], c[4]),
-      );
+      if (!parallel) this.kernels.sumSquaresBlocksF32(ptr, n, 0, blocks, partials);
+      else
+        this.split(blocks, true, 1, (b0, b1) => [ptr, n, b0, b1, partials], 'sumSquaresBlocksF32', (c) =>
+          this.kernels.sumSquaresBlocksF32(c[0], c[1], c[2], c[3], c[4]),
+        );
       const f64 = this.heap('float64');
       let total = 0;
-      for (let b = 0, at = partials >> 3; b < blocks; b++) total += f64[at + b];
+      for (let k = 0, at = partials >> 3; k < blocks; k++) total += f64[at + k];
       return total;
     } finally {
-      this.allocator.release(partials, bytes);
+      if (own) this.allocator.release(partials, blocks * 8);
     }
   }
 
@@ -760,6 +780,14 @@ function byteStrides(shape: readonly number[], bytes: number): number[] {
   return contiguousStrides(shape).map((s) => s * bytes);
 }
 
-
-
-
+/** Whether `v`'s strides are row-major for its shape (dimensions of size 1 may have any stride). */
+function isRowMajor(v: View): boolean {
+  if (v.strides.length !== v.shape.length) return false;
+  let expected = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    const n = v.shape[d];
+    if (n !== 1 && v.strides[d] !== expected) return false;
+    expected *= n;
+  }
+  return true;
+}
