@@ -121,7 +121,8 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool
   const ld = <usize>ldc << 2;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let k = 0; k < kc; k++) {
+  const end = pa + (<usize>kc << 4); // MR floats of A per k
+  for (; pa < end; pa += MR << 2, pb += NR << 2) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
@@ -136,8 +137,6 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool
     a = v128.load32_splat(pa, 12);
     c30 = f32x4.add(c30, f32x4.mul(a, b0));
     c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    pa += MR << 2;
-    pb += NR << 2;
   }
   let r = c;
   if (!first) {
