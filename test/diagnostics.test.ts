@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GradientMonitor, sparkline } from '../src/diagnostics/index.js';
-import { Adam, Generator, type Optimizer, SGD, type Tensor, argmax, clone, fill_, init, keras, matmul, memory, mul, narrow, nn, noGrad, randn, sqrt, sum, sub, tidy } from '../src/index.js';
+import { Adam, Generator, type Optimizer, SGD, type Tensor, argmax, clone, fill_, init, keras, matmul, memory, mul, narrow, nn, noGrad, randn, sqrt, sum, sub, tensor, tidy } from '../src/index.js';
 import { mse } from '../src/nn/losses.js';
+import { clipByGlobalNorm, skipNonfinite } from '../src/clip/index.js';
 import '../src/train/methods.js';
 
 /** A synthetic regression/classification batch. */
@@ -276,6 +277,24 @@ describe('GradientMonitor', () => {
       detach();
       expect(memory().numBuffers).toBe(base);
     });
+
+  it('a measured step that the optimizer skips (non-finite gradients) reports a zero update', () => {
+    const w = randn([3, 4], { generator: new Generator(5) }).requiresGrad_();
+    const opt = new SGD([w], { lr: 0.1, clip: skipNonfinite(clipByGlobalNorm(1)) });
+    const values = Array.from(randn([3, 4], { generator: new Generator(6) }).toTypedArray());
+    values[2] = NaN;
+    w.grad = tensor(values).reshape([3, 4]);
+    const before = Array.from(w.toTypedArray());
+    opt.measureNextStep = true;
+    opt.step();
+    expect(opt.stats.stepsSkipped).toBe(1);
+    expect(Array.from(w.toTypedArray())).toEqual(before);
+    const [psq, dsq, gsq] = opt.lastUpdateSquares[0]!;
+    expect(psq).toBeCloseTo(before.reduce((a, v) => a + v * v, 0), 4);
+    expect(dsq).toBe(0);
+    expect(gsq).toBeNaN();
+    expect(opt.measureNextStep).toBe(false);
+  });
 
   it('computes each layer statistic as a direct computation over the output does, non-finite values included', () => {
     const layers = [new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 8), new nn.Sigmoid()];

@@ -131,12 +131,23 @@ export function targetError(op: string, row: number, value: number, c: number): 
 export function checkValueStats(op: string, x: View, bins: number, act: StatsActivation): [number, number, number] | null {
   if (x.buf.dtype !== 'float32' && x.buf.dtype !== 'float64') throw new DTypeError(`${op}: x is ${x.buf.dtype}; expected a float32 or float64 view`);
   if (!Number.isInteger(bins) || bins < 0) throw new ConfigError(`${op}: bins must be an integer ≥ 0 (got ${bins})`);
-  const expected = contiguousStrides(x.shape);
-  if (x.strides.length !== x.shape.length || x.shape.some((n, d) => n !== 1 && x.strides[d] !== expected[d]))
+  if (!isRowMajor(x))
     throw new ShapeError(`${op}: x (shape ${fmtShape(x.shape)}, strides ${fmtShape(x.strides)}) must be contiguous; make a contiguous copy first`);
   const n = numel(x.shape);
   if (!Number.isInteger(x.offset) || x.offset < 0 || x.offset + n > x.buf.size)
     throw new ShapeError(`${op}: x ${fmtShape(x.shape)} from offset ${x.offset} is outside its buffer of ${x.buf.size} elements`);
   if (act !== 'relu' || x.shape.length < 2 || n === 0) return null;
   return [x.shape[0], x.shape[1], n / (x.shape[0] * x.shape[1])];
+}
+
+/** Whether `v`'s strides are row-major for its shape (dimensions of size 1 may have any stride). */
+export function isRowMajor(v: View): boolean {
+  if (v.strides.length !== v.shape.length) return false;
+  let expected = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    const n = v.shape[d];
+    if (n !== 1 && v.strides[d] !== expected) return false;
+    expected *= n;
+  }
+  return true;
 }

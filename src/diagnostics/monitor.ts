@@ -7,6 +7,7 @@ import { type HookRemover, type Module, isParameter } from '../nn/module.js';
 import { RNNCellBase } from '../nn/recurrent-cell.js';
 import { RNNBase } from '../nn/recurrent.js';
 import type { UpdateInfo } from '../optim/transform.js';
+import { updateSquaresOf } from '../optim/update-squares.js';
 import { contiguous } from '../ops/shape.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -471,20 +472,15 @@ export class GradientMonitor {
       if (m !== undefined && m !== null && g !== null) {
         // Measured by the optimizer in its own step (with the gradient it was given).
         [psq, dsq, gsq] = [m[0], m[1], m[2]];
-      } else if (sc.optimizerSteps === null && snap !== null && !snap.isDisposed && p.ownsBuffer() && (g === null || (g.backend === p.backend && g.dtype === p.dtype && g.ownsBuffer()))) {
-        // A snapshot (no optimizer that measures): one pass over the parameter, its copy and its gradient.
-        const [sp, sd, sg] = p.backend.updateSquares(p.buf, snap.buf, g === null ? null : g.buf);
+      } else if (sc.optimizerSteps === null && snap !== null && !snap.isDisposed) {
+        // No optimizer that measures: from the snapshot taken at the forward pass.
+        const [sp, sd, sg] = updateSquaresOf(p, snap, g);
         [psq, dsq, gsq] = [sp, sd, g === null ? null : sg];
       } else {
         gsq = g === null ? null : g.backend.sumSquares(g);
         psq = p.backend.sumSquares(p);
         // A parameter of the optimizer's that had no gradient was not updated.
-        if (measured?.has(p) === true) dsq = 0;
-        else if (sc.optimizerSteps === null && snap !== null && !snap.isDisposed) {
-          // snapshot ← p − snapshot, in place: the update the optimizer applied (as sub(p, snapshot) would give it).
-          p.backend.binary('sub', p, snap, snap.buf);
-          dsq = p.backend.sumSquares(snap);
-        }
+        dsq = measured?.has(p) === true ? 0 : null;
       }
       const ratio = dsq !== null && psq > 0 ? Math.sqrt(dsq / psq) : null;
       params[slot.name] = { gradNorm: gsq === null ? null : Math.sqrt(gsq), paramNorm: Math.sqrt(psq), updateRatio: ratio };

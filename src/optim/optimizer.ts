@@ -18,7 +18,6 @@ import type { UpdateSquares } from '../backend/backend.js';
 import { isFloat } from '../core/dtype.js';
 import { ConfigError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
-import { sub } from '../ops/elementwise.js';
 import { fill_ } from '../ops/inplace.js';
 import { cast, clone } from '../ops/shape.js';
 import { keep, tidy } from '../tensor/scope.js';
@@ -26,6 +25,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { type KerasClipOptions, kerasClip } from './keras-clip.js';
 import { type GradientTransformation, type UpdateInfo, applyUpdates_, chain } from './transform.js';
 import { disposeStaleState, stateTensors } from './transforms.js';
+import { updateSquaresOf } from './update-squares.js';
 
 /** Which library's names, defaults and formulas an optimizer follows. */
 export type OptimizerStyle = 'pytorch' | 'keras';
@@ -389,14 +389,14 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
       }
       const [clipped, clipState] = this.clipTransform.update(grads, this.clipState!, params, info);
       this.clipState = clipState;
-      // Measuring: the parameters as they are before any update (kept out of the kernels' way).
-      const before = measure ? noGrad(() => params.map((p, i) => (grads[i] === null ? null : clone(p)))) : [];
       // A clipping transform that skips the step (non-finite gradients, e.g. src/clip's
       // applyIfFinite) skips it for the whole optimizer: no update, and the moments are kept.
       if (info.some((i) => i.skipped === true)) {
-        if (measure) params.forEach((p, i) => (squares[i] = measureUpdate(p, before[i], grads[i])));
+        if (measure) grads.forEach((g, i) => (squares[i] = g === null ? null : [params[i].backend.sumSquares(params[i]), 0, g.backend.sumSquares(g)]));
         return;
       }
+      // Measuring: the parameters as they are before any update.
+      const before = measure ? noGrad(() => params.map((p, i) => (grads[i] === null ? null : clone(p)))) : [];
       const updates: (Tensor | null)[] = [];
       const groupStates: unknown[][] = [];
       const clippedByGroup = this.splitByGroup(clipped);
@@ -413,7 +413,7 @@ export abstract class Optimizer<G extends ParamGroupBase = ParamGroupBase> {
       });
       applyUpdates_(params, updates);
       this.groupStates = groupStates;
-      if (measure) params.forEach((p, i) => (squares[i] = measureUpdate(p, before[i], grads[i])));
+      if (measure) params.forEach((p, i) => (squares[i] = before[i] === null ? null : updateSquaresOf(p, before[i], grads[i])));
     });
     this.lastUpdateSquares = squares;
     disposeStaleState(oldStates, { clip: this.clipState, groups: this.groupStates });
@@ -653,14 +653,3 @@ export const checks = {
   },
 };
 
-/**
- * `[Σ p², Σ (p − before)², Σ g²]` of a parameter updated in place since `before` was copied from
- * it (null without a gradient): one backend pass where the three are whole buffers of one kind.
- */
-function measureUpdate(p: Tensor, before: Tensor | null, g: Tensor | null): UpdateSquares | null {
-  if (before === null || g === null) return null;
-  if (p.ownsBuffer() && g.ownsBuffer() && g.backend === p.backend && g.dtype === p.dtype && isFloat(p.dtype))
-    return p.backend.updateSquares(p.buf, before.buf, g.buf);
-  const d = noGrad(() => sub(p, before));
-  return [p.backend.sumSquares(p), d.backend.sumSquares(d), g.backend.sumSquares(g)];
-}

@@ -8,7 +8,7 @@ import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
 import { type ArrayView, coalesce, unravel, withoutAxis } from '../js/strided.js';
-import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, checkValueStats, sameShapes, targetError } from '../checks.js';
+import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, checkValueStats, isRowMajor, sameShapes, targetError } from '../checks.js';
 import { crossEntropyRowsArrays, crossEntropyRowsBackwardArrays } from '../js/loss.js';
 import { type Rows, lstmCellBackwardRows, lstmCellRows } from '../js/recurrent.js';
 import { adamArrays, scaleArray, updateSquaresArrays } from '../js/update.js';
@@ -778,16 +778,4 @@ export class WasmBackend implements Backend {
 /** Row-major strides of `shape` in bytes, for elements of `bytes` bytes. */
 function byteStrides(shape: readonly number[], bytes: number): number[] {
   return contiguousStrides(shape).map((s) => s * bytes);
-}
-
-/** Whether `v`'s strides are row-major for its shape (dimensions of size 1 may have any stride). */
-function isRowMajor(v: View): boolean {
-  if (v.strides.length !== v.shape.length) return false;
-  let expected = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    const n = v.shape[d];
-    if (n !== 1 && v.strides[d] !== expected) return false;
-    expected *= n;
-  }
-  return true;
 }
