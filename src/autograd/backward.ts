@@ -143,7 +143,7 @@ function fitToInput(g: Tensor, shape: readonly number[], dtype: Tensor['dtype'])
 
 /** Whether `g` can become a `.grad` as it is: a contiguous tensor that owns its whole buffer. */
 function isOwned(g: Tensor, handedOut: Set<Tensor>): boolean {
-  return g.isContiguous() && g.offset === 0 && g.size === g.buf.size && !g.storage.isShared && !handedOut.has(g);
+  return g.isContiguous() && g.offset === 0 && g.size === g.storage.size && !g.storage.isShared && !handedOut.has(g);
 }
 
 function setGrad(t: Tensor, g: Tensor, handedOut: Set<Tensor>): void {
@@ -156,7 +156,7 @@ function setGrad(t: Tensor, g: Tensor, handedOut: Set<Tensor>): void {
   }
   // A .grad adopted earlier in this call may still be on its way to other nodes: never write into it.
   const inFlight = handedOut.has(acc);
-  if (!inFlight && acc.isContiguous() && acc.offset === 0 && acc.size === acc.buf.size && !acc.storage.isShared) {
+  if (!inFlight && acc.isContiguous() && acc.offset === 0 && acc.size === acc.storage.size && !acc.storage.isShared) {
     acc.backend.binary('add', acc, g, acc.buf); // accumulate in place: optimizers may hold acc
     return;
   }

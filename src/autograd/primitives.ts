@@ -60,7 +60,8 @@ export interface PrimitiveParams {
   min: ReduceParams;
   argmax: { axis: number; keepDims: boolean };
   argmin: { axis: number; keepDims: boolean };
-  matmul: NoParams;
+  /** `squares`: record `Σ out²` on the output's storage, summed by the kernel (a weight gradient's norm). */
+  matmul: { squares?: boolean };
   linear: NoParams;
   lstmCell: NoParams;
   crossEntropyRows: NoParams;
@@ -269,7 +270,7 @@ function linearForward(inputs: readonly Tensor[]): Tensor {
   return shaped;
 }
 
-function matmulForward(inputs: readonly Tensor[]): Tensor {
+function matmulForward(inputs: readonly Tensor[], params?: PrimitiveParams['matmul']): Tensor {
   const [a, b] = inputs;
   if (a.ndim < 2 || b.ndim < 2)
     throw new ShapeError(`matmul: both operands need at least 2 dimensions here (a is ${fmtShape(a.shape)}, b is ${fmtShape(b.shape)})`);
@@ -299,7 +300,10 @@ function matmulForward(inputs: readonly Tensor[]): Tensor {
     if (t === a) av = c;
     else bv = c;
   }
-  a.backend.matmul(av, bv, out.buf);
+  if (params?.squares === true) {
+    const squares = a.backend.matmulSquares(av, bv, out.buf);
+    out.storage.noteSumSquares(squares); // after the kernel: reaching out.buf forgets any earlier value
+  } else a.backend.matmul(av, bv, out.buf);
   for (const t of temps) t.dispose();
   return out;
 }
@@ -575,7 +579,8 @@ export const RULES: { readonly [P in Primitive]: Rule<P> } = {
       const g2 = run('reshape', [g], { shape: [rows, outF] });
       return [
         info.needsGrad[0] ? run('reshape', [run('matmul', [g2, w], none)], { shape: info.shapes[0] }) : null,
-        info.needsGrad[1] ? run('matmul', [transposeLast(g2), run('reshape', [x], { shape: [rows, inF] })], none) : null,
+        // dW is measured as it is written: clipping reads its norm without another pass.
+        info.needsGrad[1] ? run('matmul', [transposeLast(g2), run('reshape', [x], { shape: [rows, inF] })], { squares: true }) : null,
         info.needsGrad[2] ? run('sum', [g2], { axes: [0], keepDims: false }) : null,
       ];
     },

@@ -108,6 +108,12 @@ export interface Backend {
    */
   matmul(a: View, b: View, out: BackendBuffer): void;
   /**
+   * {@link Backend.matmul}, returning `Σ out²` over the whole of `out`: bit for bit what
+   * {@link Backend.sumSquares} of `out` gives afterwards, but summed where the product was written
+   * (a weight gradient's norm for clipping, without a second trip through memory).
+   */
+  matmulSquares(a: View, b: View, out: BackendBuffer): number;
+  /**
    * `out[..., i, ...] = x[..., index[..., i, ...], ...]` along `axis` (as `torch.gather`): `out`
    * is contiguous with `index`'s shape; `index` is int32 and every entry must be in range.
    */

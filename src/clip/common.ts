@@ -19,11 +19,15 @@ export function tensorList(fn: string, arg: string, params: TensorOrTensors): Te
   if (params instanceof Tensor) return [params];
   if (params === null || typeof params !== 'object' || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function')
     throw new ConfigError(`${fn}: ${arg} must be a Tensor or an iterable of Tensors, such as model.parameters() (got ${describe(params)})`);
-  const out = [...params];
-  out.forEach((p, i) => {
+  // A plain loop: this runs once per training step, where a spread and a callback cost more than the check.
+  const out: Tensor[] = [];
+  let i = 0;
+  for (const p of params) {
     if (!(p instanceof Tensor))
       throw new ConfigError(`${fn}: ${arg}[${i}] is not a Tensor (got ${describe(p)}); pass tensors, such as model.parameters()`);
-  });
+    out.push(p);
+    i++;
+  }
   return out;
 }
 
@@ -74,10 +78,15 @@ export function checkKeys(fn: string, options: object | undefined, known: readon
       throw new ConfigError(`${fn}: unknown option '${key}' (known options: ${known.join(', ')})`);
 }
 
-/** @internal `Σ x²` of a tensor in float64, from the backend's kernel (0 for an empty tensor). */
+/**
+ * @internal `Σ x²` of a tensor in float64, from the backend's kernel (0 for an empty tensor). A
+ * weight gradient usually arrives with it: the matmul that wrote it summed the squares as its
+ * threads finished their rows ({@link Backend.matmulSquares}), with the kernel's own arithmetic.
+ */
 export function sumSquares(t: Tensor): number {
   t.assertLive('sumSquares');
-  return t.size === 0 ? 0 : t.backend.sumSquares(t);
+  if (t.size === 0) return 0;
+  return t.knownSumSquares() ?? t.backend.sumSquares(t);
 }
 
 /** @internal The L2 norm of all the tensors together, in float64 (nulls skipped). */
@@ -103,18 +112,22 @@ export function allFinite(tensors: readonly (Tensor | null)[]): boolean {
  * @internal Multiplies every tensor by `coef` in place, exactly as PyTorch's `g.mul_(coef)`: the
  * product is rounded once to the tensor's dtype (the coefficient is first rounded to it, as a
  * float32 tensor times a 0-d tensor computes in float32), so ±Inf·0 and NaN give NaN and signed
- * zeros are kept. No branch on the value: a coefficient of 1 multiplies too. A tensor that owns
- * its buffer (every gradient backward makes) takes the backend's one-pass `scale` kernel.
+ * zeros are kept. No branch on the value, except that a coefficient of exactly 1 is skipped:
+ * `x·1` is `x` bit for bit, NaN and −0 included.
+ *
+ * A tensor that owns its buffer (every gradient backward makes) is not scaled here: the factor is
+ * deferred on its storage and applied by the next kernel that reads the buffer, so a fused
+ * optimizer step folds it into its own pass over the gradient (as PyTorch's fused Adam takes the
+ * gradient scaler's factor), and any other read or write scales the buffer first. Either way every
+ * element is the same product rounded once, as `g.mul_(coef)` gives.
  */
 export function scaleInPlace(tensors: readonly Tensor[], coef: number): void {
-  noGrad(() => {
-    for (const t of tensors) {
-      t.assertLive('scale');
-      if (t.size === 0) continue;
-      if (t.ownsBuffer() && t.dtype !== 'int32') t.backend.scale(t.buf, coef);
-      else mul_(t, coef); // a strided view: the general in-place path
-    }
-  });
+  for (const t of tensors) {
+    t.assertLive('scale');
+    if (t.size === 0 || coef === 1) continue;
+    if (t.ownsBuffer() && t.dtype !== 'int32') t.storage.deferScale(coef);
+    else noGrad(() => mul_(t, coef)); // a strided view: the general in-place path
+  }
 }
 
 /** @internal `t·coef` as a new tensor (transforms never write into their inputs). */

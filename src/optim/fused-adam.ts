@@ -62,8 +62,15 @@ export function fusedAdamStep(
       if (squares !== null) squares[j] = [0, 0, 0];
       continue;
     }
-    const measured = p.backend.adamStep(p.buf, g.buf, state.expAvg[j].buf, state.expAvgSq[j].buf, {
-      gradScale,
+    // A clipping factor still pending on the gradient's storage (clipGradNorm_ defers it) is
+    // folded in here, when it is the only factor: the kernel multiplies each gradient element by
+    // it as it reads, the same rounding as scaling the buffer first. It stays pending on the
+    // storage, so the gradient still reads as clipped afterwards.
+    g.assertLive('Adam.step');
+    const pending = g.storage.unscaled();
+    const folded = pending.scale !== 1 && gradScale === 1 ? pending.buf : null;
+    const measured = p.backend.adamStep(p.buf, folded ?? g.buf, state.expAvg[j].buf, state.expAvgSq[j].buf, {
+      gradScale: folded !== null ? pending.scale : gradScale,
       weightDecay: hyper.weightDecay,
       beta1: hyper.beta1,
       beta2: hyper.beta2,

@@ -140,7 +140,15 @@ export class Tensor implements View, Disposable {
    * so that whole-buffer kernels (clipping's scale, fused optimizer steps) can take it.
    */
   ownsBuffer(): boolean {
-    return this.offset === 0 && this.size === this.buf.size && this.isContiguous();
+    return this.offset === 0 && this.size === this.storage.size && this.isContiguous();
+  }
+
+  /**
+   * @internal `Σ x²` of this tensor in float64 when the kernel that wrote its buffer recorded it
+   * (see {@link Storage.noteSumSquares}) and the tensor is the whole buffer; otherwise undefined.
+   */
+  knownSumSquares(): number | undefined {
+    return !this.disposedFlag && this.ownsBuffer() ? this.storage.knownSumSquares() : undefined;
   }
 
   /** Whether the elements are laid out row-major with no gaps. */
@@ -168,7 +176,7 @@ export class Tensor implements View, Disposable {
 
   /** @internal Throws a clear error if the tensor was disposed. */
   assertLive(op: string): void {
-    if (this.disposedFlag || this.storage.buf === null)
+    if (this.disposedFlag || this.storage.isFreed)
       throw new DisposedError(`${op}: the tensor was disposed (by dispose() or tidy()) and cannot be used`);
   }
 

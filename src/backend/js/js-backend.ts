@@ -144,6 +144,11 @@ export class JsBackend implements Backend {
     matmulBatched(aa, ba, output('matmul', out, [a.shape[0], a.shape[1], b.shape[2]]));
   }
 
+  matmulSquares(a: View, b: View, out: BackendBuffer): number {
+    this.matmul(a, b, out);
+    return this.sumSquares({ buf: out, shape: [out.size], strides: [1], offset: 0 });
+  }
+
   gather(x: View, axis: number, index: View, out: BackendBuffer): void {
     const [xa, ia] = [resolve('gather', 'x', x), resolve('gather', 'index', index)];
     checkIndexShape('gather', axis, index, 'x', x.shape, false);

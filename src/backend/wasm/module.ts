@@ -10,7 +10,11 @@ export interface KernelExports {
     b: number, brs: number, bcs: number,
     c: number, ldc: number,
     scratch: number,
+    /** Float64 array for the 8-column panels' `Σ C²`, or 0 for none. */
+    squares: number,
   ): void;
+  /** Float64 `Σ C²` of each 8-column panel of columns [n0, n1) (n0 a multiple of 8) into out[j / 8]. */
+  panelSquaresF32(c: number, ldc: number, m: number, n0: number, n1: number, out: number): void;
   /** C[i, j] = Σ A[i, q]·Bᵀ[j, q], i < m, j in [n0, n1): A row-major (lda), Bᵀ row-major (ldb); strides in elements. */
   gemmNtF32(m: number, n0: number, n1: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void;
   peakF32(iters: number, seed: number): number;

@@ -49,8 +49,8 @@ const SPLIT_UNIT = 16;
  */
 const PARALLEL_SQUARES = 1 << 22;
 
-/** Blocks of a sum of squares whose partials fit the preallocated slots (64 × 4,096 floats). */
-const PARTIAL_SLOTS = 64;
+/** Float64 partial sums that fit the preallocated slots: 256 blocks of a sum of squares (1M floats), or the 8-column panels of a measured product up to 2,048 columns. */
+const PARTIAL_SLOTS = 256;
 
 // Codes shared with the AssemblyScript kernels (assembly/strided.ts, vmath.ts, reduce.ts): the
 // Record types make the compiler list any op that is added to the interface but not here.
@@ -336,12 +336,27 @@ export class WasmBackend implements Backend {
   }
 
   matmul(a: View, b: View, out: BackendBuffer): void {
+    this.product(a, b, out, false);
+  }
+
+  matmulSquares(a: View, b: View, out: BackendBuffer): number {
+    return this.product(a, b, out, true);
+  }
+
+  /**
+   * The batched product; with `squares`, also `Σ out²` (else 0). A float32 product sums the
+   * squares of each 8-column panel as its micro-kernels finish a block of rows (gemmF32's
+   * `squares`), and the panels are added in order, so the value never depends on the thread
+   * count; it agrees with sumSquares(out) to float32 summation error (≈1e-7 relative), not bit
+   * for bit.
+   */
+  private product(a: View, b: View, out: BackendBuffer, squares: boolean): number {
     const [B, M, K] = a.shape;
     const N = b.shape[2];
     if (a.buf.dtype !== 'float32' || b.buf.dtype !== 'float32' || out.dtype !== 'float32') {
       this.fallback('matmul', out.dtype);
       matmulBatched(this.view('matmul', 'a', a), this.view('matmul', 'b', b), this.output('matmul', out));
-      return;
+      return squares ? this.sumSquares({ buf: out, shape: [out.size], strides: [1], offset: 0 }) : 0;
     }
     const av = this.view('matmul', 'a', a);
     const bv = this.view('matmul', 'b', b);
@@ -350,39 +365,54 @@ export class WasmBackend implements Backend {
     const [, brs, bcs] = b.strides;
     const threads = 2 * M * N * K >= PARALLEL_FLOPS ? this.threads : 1;
     const dots = acs === 1 && brs === 1 && M <= NT_MAX_ROWS;
-    for (let i = 0; i < B; i++) {
-      const ap = (av.offset + i * a.strides[0]) * 4;
-      const bp = (bv.offset + i * b.strides[0]) * 4;
-      const cp = o.ptr + i * M * N * 4;
-      if (dots) {
-        // Columns (rows of Bᵀ) in multiples of 4 per thread, so every element is computed alike.
-        this.split(N, threads > 1, 4, (j0, j1) => [M, j0, j1, K, ap, ars, bp, bcs, cp, N], 'gemmNtF32', (c) =>
-          this.kernels.gemmNtF32(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]),
+    // Float64 sums of the 8-column panels, one slot per panel of every matrix in the batch.
+    const panels = squares ? Math.ceil(N / 8) : 0;
+    const sums = panels * B <= PARTIAL_SLOTS ? this.partials : this.allocator.alloc(panels * B * 8);
+    try {
+      for (let i = 0; i < B; i++) {
+        const ap = (av.offset + i * a.strides[0]) * 4;
+        const bp = (bv.offset + i * b.strides[0]) * 4;
+        const cp = o.ptr + i * M * N * 4;
+        const sq = sums + i * panels * 8;
+        if (dots) {
+          // Columns (rows of Bᵀ) in multiples of 4 per thread, so every element is computed alike.
+          this.split(N, threads > 1, 4, (j0, j1) => [M, j0, j1, K, ap, ars, bp, bcs, cp, N], 'gemmNtF32', (c) =>
+            this.kernels.gemmNtF32(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]),
+          );
+          if (squares) this.kernels.panelSquaresF32(cp, N, M, 0, N, sq);
+          continue;
+        }
+        if (threads === 1) {
+          this.kernels.gemmF32(M, 0, N, K, ap, ars, acs, bp, brs, bcs, cp, N, this.scratch, squares ? sq : 0);
+          continue;
+        }
+        // Slice the wider side: columns in multiples of the 8-wide micro-tile, or rows in multiples
+        // of 4. A measured product always splits columns, so that each panel is one thread's.
+        const calls: number[][] = [];
+        const byCols = squares || N >= M;
+        const unit = byCols ? 8 : 4;
+        const total = byCols ? N : M;
+        const per = Math.ceil(total / unit / threads) * unit;
+        for (let t = 0, start = 0; start < total; t++, start += per) {
+          const end = Math.min(total, start + per);
+          const scratch = t === 0 ? this.scratch : this.pool.scratchOf(t);
+          calls.push(
+            byCols
+              ? [M, start, end, K, ap, ars, acs, bp, brs, bcs, cp, N, scratch, squares ? sq : 0]
+              : [end - start, 0, N, K, ap + start * ars * 4, ars, acs, bp, brs, bcs, cp + start * N * 4, N, scratch, 0],
+          );
+        }
+        this.pool.run(calls, 0, (c) =>
+          this.kernels.gemmF32(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]),
         );
-        continue;
       }
-      if (threads === 1) {
-        this.kernels.gemmF32(M, 0, N, K, ap, ars, acs, bp, brs, bcs, cp, N, this.scratch);
-        continue;
-      }
-      // Slice the wider side: columns in multiples of the 8-wide micro-tile, or rows in multiples of 4.
-      const calls: number[][] = [];
-      const byCols = N >= M;
-      const unit = byCols ? 8 : 4;
-      const total = byCols ? N : M;
-      const per = Math.ceil(total / unit / threads) * unit;
-      for (let t = 0, start = 0; start < total; t++, start += per) {
-        const end = Math.min(total, start + per);
-        const scratch = t === 0 ? this.scratch : this.pool.scratchOf(t);
-        calls.push(
-          byCols
-            ? [M, start, end, K, ap, ars, acs, bp, brs, bcs, cp, N, scratch]
-            : [end - start, 0, N, K, ap + start * ars * 4, ars, acs, bp, brs, bcs, cp + start * N * 4, N, scratch],
-        );
-      }
-      this.pool.run(calls, 0, (c) =>
-        this.kernels.gemmF32(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]),
-      );
+      if (!squares) return 0;
+      const f64 = this.heap('float64');
+      let sum = 0;
+      for (let k = 0, at = sums >> 3; k < panels * B; k++) sum += f64[at + k];
+      return sum;
+    } finally {
+      if (sums !== this.partials) this.allocator.release(sums, panels * B * 8);
     }
   }
 

@@ -3,6 +3,8 @@
 // 4-row panels, then run a 4×8 register-tiled micro-kernel over them. Packing reads any strides,
 // so A·B, Aᵀ·B, A·Bᵀ and Aᵀ·Bᵀ all run the same inner loop at the same speed.
 
+import { lanes } from './update';
+
 const MR = 4;
 const NR = 8;
 const KC = 256;
@@ -155,19 +157,26 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool
 /**
  * C[M, j0:j1] = A[M, K]·B[K, j0:j1] for one thread. Strides are in elements; C is row-major with
  * row stride ldc. `scratch` holds gemmScratchBytes() bytes private to the calling thread.
+ *
+ * With `squares` (a float64 array, or 0 for none), also `Σ C²` of each 8-column panel of the
+ * columns computed, into `squares[j / 8]` (j0 a multiple of 8): each MC-row block of a panel is
+ * summed right after the micro-kernels wrote it, from L1 (panelChunk), and the blocks are added in
+ * row order. A panel's sum depends only on its own columns, so any column split between threads
+ * gives the same partials.
  */
 export function gemmF32(
   m: i32, n0: i32, n1: i32, k: i32,
   a: usize, ars: i32, acs: i32,
   b: usize, brs: i32, bcs: i32,
   c: usize, ldc: i32,
-  scratch: usize,
+  scratch: usize, squares: usize,
 ): void {
   const pa = scratch;
   const pb = pa + MC * KC * 4;
   const tile = pb + KC * NC * 4;
   if (k == 0) {
     for (let i = 0; i < m; i++) memory.fill(c + ((<usize>i * ldc + n0) << 2), 0, <usize>(n1 - n0) << 2);
+    if (squares != 0) for (let j = n0; j < n1; j += NR) store<f64>(squares + (<usize>(j >> 3) << 3), 0);
     return;
   }
   for (let jc = n0; jc < n1; jc += NC) {
@@ -175,6 +184,7 @@ export function gemmF32(
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       const first = pc == 0;
+      const measure = squares != 0 && pc + kc >= k; // the last k block writes C's final values
       packB(b, brs, bcs, pc, kc, jc, nc, pb);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
@@ -201,9 +211,82 @@ export function gemmF32(
                   store<f32>(cp + ((<usize>r * ldc + q) << 2), load<f32>(tile + ((r * NR + q) << 2)));
             }
           }
+          if (measure) {
+            const at = squares + (<usize>((jc + jr) >> 3) << 3);
+            const s = panelChunk(c, ldc, ic, ic + mc, jc + jr, nr);
+            store<f64>(at, ic == 0 ? s : load<f64>(at) + s);
+          }
         }
       }
     }
+  }
+}
+
+// ---- the product's sum of squares, for clipping ----------------------------------------------
+
+/** Σ C[r, j]² over rows [r0, r1) and columns [j, j + w) in float64 (a float32 square is exact there). */
+function panelSquares64(c: usize, ldc: i32, r0: i32, r1: i32, j: i32, w: i32): f64 {
+  let s: f64 = 0;
+  for (let r = r0; r < r1; r++) {
+    const row = c + ((<usize>r * ldc + j) << 2);
+    for (let q = 0; q < w; q++) {
+      const v = <f64>load<f32>(row + (<usize>q << 2));
+      s += v * v;
+    }
+  }
+  return s;
+}
+
+/** Whether every element of rows [r0, r1) × columns [j, j + w) is ±0. */
+function panelIsZero(c: usize, ldc: i32, r0: i32, r1: i32, j: i32, w: i32): bool {
+  for (let r = r0; r < r1; r++) {
+    const row = c + ((<usize>r * ldc + j) << 2);
+    for (let q = 0; q < w; q++) if ((load<u32>(row + (<usize>q << 2)) & 0x7fffffff) != 0) return false;
+  }
+  return true;
+}
+
+/**
+ * `Σ C[r, j]²` over rows [r0, r1) (at most MC of them, so a lane sums at most MC squares) and the
+ * w ≤ 8 columns from j: float32 squares in two float32 lanes-vectors, the lanes added in float64.
+ * Made exact in float64 when the float32 sum may have overflowed, is NaN, or may hold squares that
+ * underflowed (as sumSquaresBlocksF32 does); a zero sum is checked to be all zeros instead
+ * (input pixels that are always 0 give whole zero columns).
+ */
+function panelChunk(c: usize, ldc: i32, r0: i32, r1: i32, j: i32, w: i32): f64 {
+  if (w < NR) return panelSquares64(c, ldc, r0, r1, j, w);
+  const step = <usize>ldc << 2;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let p = c + ((<usize>r0 * ldc + j) << 2);
+  let r = r0;
+  for (; r + 2 <= r1; r += 2, p += 2 * step) {
+    const v0 = v128.load(p), v1 = v128.load(p, 16);
+    const u0 = v128.load(p + step), u1 = v128.load(p + step, 16);
+    a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+    a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+    a2 = f32x4.add(a2, f32x4.mul(u0, u0));
+    a3 = f32x4.add(a3, f32x4.mul(u1, u1));
+  }
+  if (r < r1) {
+    const v0 = v128.load(p), v1 = v128.load(p, 16);
+    a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+    a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+  }
+  const s = lanes(a0) + lanes(a1) + lanes(a2) + lanes(a3);
+  if (s >= 1e-30 && s <= 1e38) return s;
+  if (s == 0 && panelIsZero(c, ldc, r0, r1, j, w)) return 0;
+  return panelSquares64(c, ldc, r0, r1, j, w);
+}
+
+/**
+ * The panel sums of gemmF32's `squares` for a C that another kernel wrote: columns [n0, n1)
+ * (n0 a multiple of 8) of m rows, in the same MC-row blocks, so the values are the same.
+ */
+export function panelSquaresF32(c: usize, ldc: i32, m: i32, n0: i32, n1: i32, out: usize): void {
+  for (let j = n0; j < n1; j += NR) {
+    let t: f64 = 0;
+    for (let r0 = 0; r0 < m; r0 += MC) t += panelChunk(c, ldc, r0, min(m, r0 + MC), j, min(NR, n1 - j));
+    store<f64>(out + (<usize>(j >> 3) << 3), t);
   }
 }
 

@@ -71,7 +71,7 @@ function blockSquares32(x: usize, start: i32, end: i32): f64 {
 
 /** The four lanes of `v` added in float64. */
 // @ts-ignore: decorator
-@inline function lanes(v: v128): f64 {
+@inline export function lanes(v: v128): f64 {
   return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
 }
 
