@@ -204,6 +204,14 @@ export function clipGradsWithNorm_(params: TensorOrTensors, maxNorm: number, tot
  * finite entries become 0 and infinite ones NaN — unless `errorIfNonfinite` is set, which throws a
  * NonFiniteError and leaves the gradients as they were.
  *
+ * Cost: a `Linear` weight gradient arrives with its sum of squares, summed by the matmul that
+ * wrote it, so the norm needs no pass over it (any other gradient, or one touched since, is
+ * summed here); and the multiplication is deferred to the next use of each gradient: Adam's
+ * fused step multiplies as it reads, and any other read or write (an optimizer step, `toArray()`,
+ * an in-place op) multiplies the buffer first. Either way every value is `g·coef` rounded once,
+ * bit for bit what the eager loop gives. On the 784→128→10 model this makes the call about 2% of
+ * a training step (`bench/clip.mjs`) instead of two passes over 101,770 gradients.
+ *
  * @param params Parameters whose `.grad` to clip: a tensor, an array, or `model.parameters()`.
  * @param maxNorm The largest total norm allowed (≥ 0; Keel rejects a negative or NaN value).
  * @example const norm = clipGradNorm_(model.parameters(), 1.0); // after backward(), before the optimizer step
