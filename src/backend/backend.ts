@@ -108,9 +108,10 @@ export interface Backend {
    */
   matmul(a: View, b: View, out: BackendBuffer): void;
   /**
-   * {@link Backend.matmul}, returning `Σ out²` over the whole of `out`: bit for bit what
-   * {@link Backend.sumSquares} of `out` gives afterwards, but summed where the product was written
-   * (a weight gradient's norm for clipping, without a second trip through memory).
+   * {@link Backend.matmul}, returning `Σ out²` over the whole of `out` in float64, summed where the
+   * product was written (a weight gradient's norm for clipping, without a second trip through
+   * memory). The order of the sum may differ from {@link Backend.sumSquares}'s (wasm sums 8-column
+   * panels), so the two agree to rounding, ≈1e-7 relative; it never depends on the thread count.
    */
   matmulSquares(a: View, b: View, out: BackendBuffer): number;
   /**

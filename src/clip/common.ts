@@ -80,8 +80,9 @@ export function checkKeys(fn: string, options: object | undefined, known: readon
 
 /**
  * @internal `Σ x²` of a tensor in float64, from the backend's kernel (0 for an empty tensor). A
- * weight gradient usually arrives with it: the matmul that wrote it summed the squares as its
- * threads finished their rows ({@link Backend.matmulSquares}), with the kernel's own arithmetic.
+ * Linear layer's weight gradient usually arrives with it: the matmul that wrote it summed the
+ * squares as each thread finished its columns ({@link Backend.matmulSquares}); that sum runs in
+ * another order than the backend's sumSquares, so the two agree to rounding (≈1e-7 relative).
  */
 export function sumSquares(t: Tensor): number {
   t.assertLive('sumSquares');

@@ -60,7 +60,7 @@ export class Storage {
   /**
    * @internal Multiplies every element by `factor` (rounded to the dtype, as `backend.scale`)
    * later: at the next access to the buffer, or inside a kernel that reads the buffer anyway
-   * ({@link takeDeferredScale}). A factor already pending is applied first, so each product is
+   * ({@link Storage.unscaled}). A factor already pending is applied first, so each product is
    * rounded exactly as two eager multiplications would round it.
    */
   deferScale(factor: number): void {
