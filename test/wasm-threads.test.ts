@@ -65,6 +65,25 @@ describe.runIf(hasWasm)('wasm backend threads', () => {
     }
   });
 
+  it('an LSTM cell step, forward and backward, split over threads by rows equals the one-thread result bit for bit', () => {
+    const g = new Generator(12);
+    for (const [n, h] of [
+      [64, 128], // W3's cells: split
+      [33, 125], // odd rows and a hidden size that is not a multiple of 4
+    ]) {
+      const [gates, c, dout] = [randn([n, 4 * h], { generator: g }), randn([n, h], { generator: g }), randn([n, 2 * h], { generator: g })];
+      const run = (threads: number): string[] => {
+        wasm.maxThreads = threads;
+        const out = randn([n, 2 * h], { generator: new Generator(1) });
+        const [dg, dc] = [randn([n, 4 * h], { generator: new Generator(2) }), randn([n, h], { generator: new Generator(3) })];
+        wasm.lstmCell(gates, c, out.buf);
+        wasm.lstmCellBackward(gates, c, out, dout, dg.buf, dc.buf);
+        return [out, dg, dc].map((t) => Buffer.from(t.toTypedArray().buffer).toString('base64'));
+      };
+      expect(run(Infinity)).toEqual(run(1));
+    }
+  });
+
   it('sumSquares, scale and adamStep split over threads equal the one-thread result bit for bit', () => {
     for (const n of [40_003, 100_352, 262_147]) {
       const run = (threads: number): Float32Array[] => {

@@ -47,7 +47,9 @@ for (;;) {
     switch (n) {
       case 4: fns[i32[${FN}]](a[0], a[1], a[2], a[3]); break;
       case 5: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4]); break;
+      case 8: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); break;
       case 10: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]); break;
+      case 12: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]); break;
       case 14: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]); break;
       case 19: fns[i32[${FN}]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18]); break;
       default: fns[i32[${FN}]](...Array.from(a.subarray(0, n)));

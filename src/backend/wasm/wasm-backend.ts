@@ -18,7 +18,7 @@ import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelMo
 import { ThreadPool, defaultThreads } from './threads.js';
 
 /** Kernels that worker threads can run, by index. */
-const THREADED = ['gemmF32', 'peakF32', 'peakMaddF32', 'sumSquaresBlocksF32', 'adamF32', 'gemmNtF32'] as const;
+const THREADED = ['gemmF32', 'peakF32', 'peakMaddF32', 'sumSquaresBlocksF32', 'adamF32', 'gemmNtF32', 'lstmCellF32', 'lstmCellBackwardF32'] as const;
 
 /** Below this many flops a matmul runs on one thread: waking a worker would cost more. */
 const PARALLEL_FLOPS = 1 << 20;
@@ -37,6 +37,13 @@ const NT_MAX_ROWS = 32;
  * gradients: the 100,352-float weight gains, the 1,280-float one does not).
  */
 const PARALLEL_ELEMENTS = 1 << 15;
+
+/**
+ * From this many cells (rows × hidden units) an LSTM cell step, forward or backward, is split
+ * between threads by rows: W3's 64 × 128 cells take 100–250 µs on one thread (five
+ * transcendental functions per cell), far more than the hand-off.
+ */
+const PARALLEL_CELLS = 1 << 12;
 
 /** Boundary alignment of a whole-buffer split, in elements (four f32x4 vectors). */
 const SPLIT_UNIT = 16;
@@ -588,7 +595,11 @@ export class WasmBackend implements Backend {
       lstmCellRows(n, h, this.rows('lstmCell', 'gates', gates), this.rows('lstmCell', 'c', c), { data: this.output('lstmCell', out), offset: 0, rowStride: 2 * h });
       return;
     }
-    this.kernels.lstmCellF32(go.ptr, gates.strides[0], co.ptr, c.strides[0], op, 2 * h, n, h);
+    // Rows are independent: split them between threads (each row's pointers offset), same bits.
+    const [gs, cs] = [gates.strides[0], c.strides[0]];
+    this.split(n, n * h >= PARALLEL_CELLS, 1, (r0, r1) => [go.ptr + r0 * gs * 4, gs, co.ptr + r0 * cs * 4, cs, op + r0 * 2 * h * 4, 2 * h, r1 - r0, h], 'lstmCellF32', (a) =>
+      this.kernels.lstmCellF32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]),
+    );
   }
 
   lstmCellBackward(gates: View, c: View, out: View, dout: View, dGates: BackendBuffer, dC: BackendBuffer): void {
@@ -604,7 +615,15 @@ export class WasmBackend implements Backend {
       lstmCellBackwardRows(n, h, r('gates', gates), r('c', c), r('out', out), r('dout', dout), this.output(name, dGates), this.output(name, dC));
       return;
     }
-    this.kernels.lstmCellBackwardF32(go.ptr, gates.strides[0], co.ptr, c.strides[0], oo.ptr, out.strides[0], d.ptr, dout.strides[0], dg, dc, n, h);
+    const [gs, cs, os, ds] = [gates.strides[0], c.strides[0], out.strides[0], dout.strides[0]];
+    this.split(
+      n,
+      n * h >= PARALLEL_CELLS,
+      1,
+      (r0, r1) => [go.ptr + r0 * gs * 4, gs, co.ptr + r0 * cs * 4, cs, oo.ptr + r0 * os * 4, os, d.ptr + r0 * ds * 4, ds, dg + r0 * 4 * h * 4, dc + r0 * h * 4, r1 - r0, h],
+      'lstmCellBackwardF32',
+      (a) => this.kernels.lstmCellBackwardF32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]),
+    );
   }
 
   /** A checked 2-D row-major view resolved onto the memory, for the reference kernels. */
