@@ -77,6 +77,11 @@ describe('Backend.matmulSquares', () => {
           const view = (t: Tensor) => ({ buf: t.buf, shape: [1, ...t.shape], strides: [0, ...t.strides], offset: t.offset });
           const got = backend.matmulSquares(view(a), view(b), out.buf);
           expect(bits(out), 'the product itself').toBe(bits(plain));
+          if (got === null) {
+            // Declined: only a threaded wasm product with more rows than columns does.
+            expect([backend.name, m > n]).toEqual(['wasm', true]);
+            return;
+          }
           const want = exactSquares(plain);
           expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * want);
           expect(Math.abs(got - backend.sumSquares(plain))).toBeLessThanOrEqual(1e-6 * want);
@@ -96,6 +101,7 @@ describe('Backend.matmulSquares', () => {
         const measured = matmul(a, eye);
         const got = backend.matmulSquares(view(a), view(eye), measured.buf);
         expect(bits(measured)).toBe(bits(plain));
+        if (got === null) throw new Error('a one-thread product is always measured');
         return got;
       });
     const same = (v: number) => Array(16).fill(v) as number[];

@@ -302,7 +302,7 @@ function matmulForward(inputs: readonly Tensor[], params?: PrimitiveParams['matm
   }
   if (params?.squares === true) {
     const squares = a.backend.matmulSquares(av, bv, out.buf);
-    out.storage.noteSumSquares(squares); // after the kernel: reaching out.buf forgets any earlier value
+    if (squares !== null) out.storage.noteSumSquares(squares); // after the kernel: reaching out.buf forgets any earlier value
   } else a.backend.matmul(av, bv, out.buf);
   for (const t of temps) t.dispose();
   return out;

@@ -112,8 +112,10 @@ export interface Backend {
    * product was written (a weight gradient's norm for clipping, without a second trip through
    * memory). The order of the sum may differ from {@link Backend.sumSquares}'s (wasm sums 8-column
    * panels), so the two agree to rounding, ≈1e-7 relative; it never depends on the thread count.
+   * Null when measuring would cost more than the separate pass it saves (the product is computed
+   * all the same): the caller then records nothing, and clipping sums the gradient itself.
    */
-  matmulSquares(a: View, b: View, out: BackendBuffer): number;
+  matmulSquares(a: View, b: View, out: BackendBuffer): number | null;
   /**
    * `out[..., i, ...] = x[..., index[..., i, ...], ...]` along `axis` (as `torch.gather`): `out`
    * is contiguous with `index`'s shape; `index` is int32 and every entry must be in range.
