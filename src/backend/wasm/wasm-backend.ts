@@ -7,7 +7,7 @@ import { gatherAxis, scatterAddAxis } from '../js/gather.js';
 import { binaryFn, unaryFn } from '../js/math.js';
 import { matmulBatched } from '../js/matmul.js';
 import { argReduceAxis, reduceAxes } from '../js/reduce.js';
-import { type ArrayView, coalesce, unravel, withoutAxis } from '../js/strided.js';
+import { type ArrayView, unravel, withoutAxis } from '../js/strided.js';
 import { checkAliasing, checkAxis, checkCrossEntropyRows, checkIndexShape, checkLstmOperands, checkUpdateBuffers, checkValueStats, isRowMajor, sameShapes, targetError } from '../checks.js';
 import { crossEntropyRowsArrays, crossEntropyRowsBackwardArrays } from '../js/loss.js';
 import { type Rows, lstmCellBackwardRows, lstmCellRows } from '../js/recurrent.js';
@@ -115,6 +115,8 @@ export class WasmBackend implements Backend {
   private readonly scratch: number;
   /** Float64 partial sums of sumSquares on this thread (PARTIAL_SLOTS of them). */
   private readonly partials: number;
+  /** Each operand's byte stride of the descriptor's last dimension while describe() fills it. */
+  private readonly lastStrides = [0, 0, 0, 0];
   /** The descriptor of the strided kernels (one at a time, on this thread). */
   private readonly desc: number;
   private readonly descMaxRank: number;
@@ -691,17 +693,18 @@ export class WasmBackend implements Backend {
 
   adamStep(p: BackendBuffer, g: BackendBuffer, m: BackendBuffer, v: BackendBuffer, s: AdamStepScalars, measure = false): UpdateSquares | null {
     checkUpdateBuffers('adamStep', { p, g, m, v });
-    const [pb, gb, mb, vb] = [p, g, m, v].map((b, i) => this.own('adamStep', ['p', 'g', 'm', 'v'][i], b));
+    const pb = this.own('adamStep', 'p', p);
+    const gb = this.own('adamStep', 'g', g);
+    const mb = this.own('adamStep', 'm', m);
+    const vb = this.own('adamStep', 'v', v);
     if (pb.size === 0) return measure ? [0, 0, 0] : null;
     if (pb.dtype !== 'float32') {
       this.fallback('adamStep', pb.dtype);
       return adamArrays(this.output('adamStep', p), this.output('adamStep', g), this.output('adamStep', m), this.output('adamStep', v), s, measure);
     }
     const f = Math.fround;
-    const scalars = [
-      f(s.gradScale), f(s.weightDecay), s.weightDecay !== 0 ? 1 : 0, f(s.beta1), f(1 - s.beta1), f(s.beta2), f(1 - s.beta2),
-      f(Math.sqrt(s.biasCorrection2)), f(s.eps), f(1 / s.biasCorrection1), f(-s.lr),
-    ];
+    const [gradScale, wd, decay, b1, c1, b2, c2] = [f(s.gradScale), f(s.weightDecay), s.weightDecay !== 0 ? 1 : 0, f(s.beta1), f(1 - s.beta1), f(s.beta2), f(1 - s.beta2)];
+    const [sqrtBc2, eps, invBc1, negLr] = [f(Math.sqrt(s.biasCorrection2)), f(s.eps), f(1 / s.biasCorrection1), f(-s.lr)];
     // Measuring: three float64 partial sums per thread (room for every thread the pool may have
     // ready by the time split() looks), added after.
     const parallel = pb.size >= PARALLEL_ELEMENTS;
@@ -712,11 +715,13 @@ export class WasmBackend implements Backend {
       // Lane t (in split's order) writes its sums to slot t and keeps a block of old values in
       // its thread's scratch.
       let lane = 0;
-      const laneArgs = (): number[] => {
+      const args = (i0: number, i1: number): number[] => {
         const t = lane++;
-        return out === 0 ? [0, 0] : [out + 24 * t, t === 0 ? this.scratch : this.pool.scratchOf(t)];
+        const sums = out === 0 ? 0 : out + 24 * t;
+        const scratch = out === 0 ? 0 : t === 0 ? this.scratch : this.pool.scratchOf(t);
+        return [pb.ptr, gb.ptr, mb.ptr, vb.ptr, i0, i1, gradScale, wd, decay, b1, c1, b2, c2, sqrtBc2, eps, invBc1, negLr, sums, scratch];
       };
-      this.split(pb.size, parallel, SPLIT_UNIT, (i0, i1) => [pb.ptr, gb.ptr, mb.ptr, vb.ptr, i0, i1, ...scalars, ...laneArgs()], 'adamF32', (a) =>
+      this.split(pb.size, parallel, SPLIT_UNIT, args, 'adamF32', (a) =>
         this.kernels.adamF32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18]),
       );
       if (out === 0) return null;
@@ -758,18 +763,37 @@ export class WasmBackend implements Backend {
    * when the coalesced rank does not fit the descriptor, and the caller falls back.
    */
   private describe(shape: readonly number[], strides: readonly (readonly number[])[]): boolean {
-    const c = coalesce(shape, strides);
-    if (c.shape.length === 0) {
-      c.shape.push(1);
-      for (const s of c.strides) s.push(0);
-    }
-    const rank = c.shape.length;
-    if (rank > this.descMaxRank) return false;
+    // Coalesced as the reference's coalesce() (size-1 dimensions dropped, a dimension merged into the one
+    // before it when every operand's strides allow), but straight into the descriptor: this runs
+    // for every strided kernel call, and the intermediate arrays were the largest share of a
+    // training step's short-lived objects. The merge test compares exact products, as coalesce.
     const i32 = this.heap('int32');
     const base = this.desc >> 2;
+    const maxRank = this.descMaxRank;
+    const ops = strides.length;
+    const last = this.lastStrides;
+    let rank = 0;
+    for (let d = 0; d < shape.length; d++) {
+      const n = shape[d];
+      if (n === 1) continue;
+      let merge = rank > 0;
+      for (let k = 0; k < ops && merge; k++) merge = last[k] === strides[k][d] * n;
+      if (merge) {
+        i32[base + DESC_SHAPE + rank - 1] *= n;
+        for (let k = 0; k < ops; k++) last[k] = i32[base + DESC_SHAPE + (k + 1) * maxRank + rank - 1] = strides[k][d];
+        continue;
+      }
+      if (rank === maxRank) return false;
+      i32[base + DESC_SHAPE + rank] = n;
+      for (let k = 0; k < ops; k++) last[k] = i32[base + DESC_SHAPE + (k + 1) * maxRank + rank] = strides[k][d];
+      rank++;
+    }
+    if (rank === 0) {
+      i32[base + DESC_SHAPE] = 1;
+      for (let k = 0; k < ops; k++) i32[base + DESC_SHAPE + (k + 1) * maxRank] = 0;
+      rank = 1;
+    }
     i32[base] = rank;
-    i32.set(c.shape, base + DESC_SHAPE);
-    c.strides.forEach((s, j) => i32.set(s, base + DESC_SHAPE + (j + 1) * this.descMaxRank));
     return true;
   }
 
