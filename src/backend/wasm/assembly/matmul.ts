@@ -117,9 +117,11 @@ function packB(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, j0: i32, nc: i32,
 // C[4×8] (row stride ldc floats) = (first ? 0 : C) + Apanel·Bpanel over kc steps.
 // 8 accumulators + 2 B vectors + 1 broadcast A value + 1 product: 12 registers. V8 keeps one of
 // the 16 SIMD registers for itself, so a 6×8 tile (16 live values) spills, and runs 40% slower.
+// With `measure`, also returns the tile's squares summed per lane (8 per lane: four rows, two
+// column quads), taken from the registers before the stores; else zero.
 // @ts-ignore: decorator
 @inline
-function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool): void {
+function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool, measure: bool): v128 {
   const ld = <usize>ldc << 2;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
@@ -148,10 +150,17 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool
     c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16));
     r = c;
   }
+  let squares = f32x4.splat(0);
+  if (measure) {
+    const s0 = f32x4.add(f32x4.add(f32x4.mul(c00, c00), f32x4.mul(c01, c01)), f32x4.add(f32x4.mul(c10, c10), f32x4.mul(c11, c11)));
+    const s1 = f32x4.add(f32x4.add(f32x4.mul(c20, c20), f32x4.mul(c21, c21)), f32x4.add(f32x4.mul(c30, c30), f32x4.mul(c31, c31)));
+    squares = f32x4.add(s0, s1);
+  }
   v128.store(r, c00); v128.store(r, c01, 16); r += ld;
   v128.store(r, c10); v128.store(r, c11, 16); r += ld;
   v128.store(r, c20); v128.store(r, c21, 16); r += ld;
   v128.store(r, c30); v128.store(r, c31, 16);
+  return squares;
 }
 
 /**
@@ -159,10 +168,12 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, first: bool
  * row stride ldc. `scratch` holds gemmScratchBytes() bytes private to the calling thread.
  *
  * With `squares` (a float64 array, or 0 for none), also `Σ C²` of each 8-column panel of the
- * columns computed, into `squares[j / 8]` (j0 a multiple of 8): each MC-row block of a panel is
- * summed right after the micro-kernels wrote it, from L1 (panelChunk), and the blocks are added in
- * row order. A panel's sum depends only on its own columns, so any column split between threads
- * gives the same partials.
+ * columns computed, into `squares[j / 8]` (j0 a multiple of 8), per MC-row block of the panel
+ * added in row order: from the micro-kernels' registers as they finish each tile (8 squares per
+ * lane per tile, float32 lanes added in float64 per block), or, for a block with a partial tile,
+ * read back from L1 right after (panelChunk); either way settled in float64 where float32 could
+ * not hold the sum. A panel's sum depends only on its own columns, so any column split between
+ * threads gives the same partials.
  */
 export function gemmF32(
   m: i32, n0: i32, n1: i32, k: i32,
@@ -192,12 +203,15 @@ export function gemmF32(
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
           const bp = pb + (<usize>(jr * kc) << 2);
+          // Squares from the registers when every tile of this block of the panel is whole.
+          const inRegisters = measure && nr == NR && mc % MR == 0;
+          let tiles = f32x4.splat(0);
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const ap = pa + (<usize>(ir * kc) << 2);
             const cp = c + ((<usize>(ic + ir) * ldc + jc + jr) << 2);
             if (mr == MR && nr == NR) {
-              micro4x8(kc, ap, bp, cp, ldc, first);
+              tiles = f32x4.add(tiles, micro4x8(kc, ap, bp, cp, ldc, first, inRegisters));
             } else {
               // Edge tile: compute into a full 4×8 scratch tile, then copy the valid part.
               if (!first) {
@@ -205,7 +219,7 @@ export function gemmF32(
                   for (let q = 0; q < nr; q++)
                     store<f32>(tile + ((r * NR + q) << 2), load<f32>(cp + ((<usize>r * ldc + q) << 2)));
               }
-              micro4x8(kc, ap, bp, tile, NR, first);
+              micro4x8(kc, ap, bp, tile, NR, first, false);
               for (let r = 0; r < mr; r++)
                 for (let q = 0; q < nr; q++)
                   store<f32>(cp + ((<usize>r * ldc + q) << 2), load<f32>(tile + ((r * NR + q) << 2)));
@@ -213,7 +227,7 @@ export function gemmF32(
           }
           if (measure) {
             const at = squares + (<usize>((jc + jr) >> 3) << 3);
-            const s = panelChunk(c, ldc, ic, ic + mc, jc + jr, nr);
+            const s = inRegisters ? settled(lanes(tiles), c, ldc, ic, ic + mc, jc + jr, nr) : panelChunk(c, ldc, ic, ic + mc, jc + jr, nr);
             store<f64>(at, ic == 0 ? s : load<f64>(at) + s);
           }
         }
@@ -247,11 +261,9 @@ function panelIsZero(c: usize, ldc: i32, r0: i32, r1: i32, j: i32, w: i32): bool
 }
 
 /**
- * `Σ C[r, j]²` over rows [r0, r1) (at most MC of them, so a lane sums at most MC squares) and the
- * w ≤ 8 columns from j: float32 squares in two float32 lanes-vectors, the lanes added in float64.
- * Made exact in float64 when the float32 sum may have overflowed, is NaN, or may hold squares that
- * underflowed (as sumSquaresBlocksF32 does); a zero sum is checked to be all zeros instead
- * (input pixels that are always 0 give whole zero columns).
+ * `Σ C[r, j]²` over rows [r0, r1) (at most MC of them) and the w ≤ 8 columns from j, read back
+ * from memory: float32 squares in four float32 lane-vectors, the lanes added in float64, then
+ * settled.
  */
 function panelChunk(c: usize, ldc: i32, r0: i32, r1: i32, j: i32, w: i32): f64 {
   if (w < NR) return panelSquares64(c, ldc, r0, r1, j, w);
@@ -272,15 +284,24 @@ function panelChunk(c: usize, ldc: i32, r0: i32, r1: i32, j: i32, w: i32): f64 {
     a0 = f32x4.add(a0, f32x4.mul(v0, v0));
     a1 = f32x4.add(a1, f32x4.mul(v1, v1));
   }
-  const s = lanes(a0) + lanes(a1) + lanes(a2) + lanes(a3);
+  return settled(lanes(a0) + lanes(a1) + lanes(a2) + lanes(a3), c, ldc, r0, r1, j, w);
+}
+
+/**
+ * A float32-lane partial `s` of rows [r0, r1) × columns [j, j + w), made exact in float64 when it
+ * may have overflowed, is NaN, or may hold squares that underflowed (as sumSquaresBlocksF32 does);
+ * a zero partial is checked to be all zeros instead (input pixels that are always 0 give whole
+ * zero columns).
+ */
+function settled(s: f64, c: usize, ldc: i32, r0: i32, r1: i32, j: i32, w: i32): f64 {
   if (s >= 1e-30 && s <= 1e38) return s;
   if (s == 0 && panelIsZero(c, ldc, r0, r1, j, w)) return 0;
   return panelSquares64(c, ldc, r0, r1, j, w);
 }
 
 /**
- * The panel sums of gemmF32's `squares` for a C that another kernel wrote: columns [n0, n1)
- * (n0 a multiple of 8) of m rows, in the same MC-row blocks, so the values are the same.
+ * Panel sums in the layout of gemmF32's `squares` for a C that another kernel wrote: columns
+ * [n0, n1) (n0 a multiple of 8) of m rows, read back per MC-row block (panelChunk).
  */
 export function panelSquaresF32(c: usize, ldc: i32, m: i32, n0: i32, n1: i32, out: usize): void {
   for (let j = n0; j < n1; j += NR) {
