@@ -168,6 +168,32 @@ describe('clipGradNorm_ with recorded norms and deferred scaling', () => {
     });
   });
 
+  it('a second backward adds to the clipped gradients, and zeroGrad without setToNone zeroes them, as eagerly', () => {
+    tidy(() => {
+      const params = mlpWithGrads(6);
+      const eager = params.map((p) => noGrad(() => mul(p.grad!, 1)));
+      const total = clipGradNorm_(params, 0.01);
+      const coef = Math.fround(Math.fround(1 / Math.fround(total + Math.fround(1e-6))) * Math.fround(0.01));
+      eager.forEach((e) => noGrad(() => mul_(e, coef)));
+      // Accumulate a second backward into the (still unscaled in memory) gradients.
+      const [w1, b1, w2, b2] = params;
+      const g = new Generator(60);
+      const x = randn([32, 784], { generator: g });
+      const y = randint(0, 10, [32], { generator: g });
+      const loss = () => nn.crossEntropy(nn.functional.linear(nn.functional.linear(x, w1, b1).relu(), w2, b2), y);
+      loss().backward();
+      const fresh = params.map((p) => keep(p.detach().requiresGrad_()));
+      const [fw1, fb1, fw2, fb2] = fresh;
+      nn.crossEntropy(nn.functional.linear(nn.functional.linear(x, fw1, fb1).relu(), fw2, fb2), y).backward();
+      params.forEach((p, i) => expect(bits(p.grad!), `grad ${i}`).toBe(bits(noGrad(() => add_(eager[i], fresh[i].grad!)))));
+      // Clip again, then zero in place: zeros, and the norm of zeros.
+      clipGradNorm_(params, 0.01);
+      new SGD(params, { lr: 0.1 }).zeroGrad({ setToNone: false });
+      for (const p of params) expect(p.grad!.toTypedArray().every((v) => v === 0)).toBe(true);
+      expect(clipGradNorm_(params, 1)).toBe(0);
+    });
+  });
+
   for (const optimizer of ['Adam', 'SGD'] as const) {
     it(`${optimizer} after clipGradNorm_ steps exactly as after eager clipping, and the gradients still read as clipped`, () => {
       const trained = (deferred: boolean): string[] =>
