@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, Generator, manualSeed, rand, randint, randn } from '../src/index.js';
+import { ConfigError, Generator, init, manualSeed, rand, randint, randn, zeros } from '../src/index.js';
 
 describe('Generator', () => {
   it('is xoshiro128**: matches the reference C implementation from state {1, 2, 3, 4}', () => {
@@ -100,6 +100,18 @@ describe('Generator.fillUniform', () => {
       const want = Array.from(out, () => -0.25 + 0.5 * (float64 ? single.nextFloat64() : single.nextFloat32()));
       expect(Array.from(out)).toEqual(float64 ? want : want.map(Math.fround));
       expect(bulk.nextUint32()).toBe(single.nextUint32());
+    }
+  });
+
+  it('uniform_ on the active backend (a wasm kernel there) fills what fillUniform draws, and advances the generator alike', () => {
+    for (const n of [1, 1001, 100_352]) {
+      const viaInit = new Generator(9);
+      const t = init.uniform_(zeros([n]), -0.3, 0.2, { generator: viaInit });
+      const direct = new Generator(9);
+      const want = new Float32Array(n);
+      direct.fillUniform(want, -0.3, 0.5);
+      expect(Buffer.from(t.toTypedArray().buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      expect(viaInit.nextUint32()).toBe(direct.nextUint32());
     }
   });
 });

@@ -131,6 +131,12 @@ export interface Backend {
    * element count, and `x` may be any view of that shape.
    */
   axpby(alpha: number, x: View, beta: number, y: BackendBuffer): void;
+  /**
+   * Optional: fills the whole float32 buffer `out` with `a + width·u` for uniforms u drawn from
+   * the xoshiro128** state `state` (four words, advanced in place), exactly as
+   * `Generator.fillUniform` draws them. Initializers use it where a backend has it.
+   */
+  uniform?(out: BackendBuffer, state: Uint32Array, a: number, width: number): void;
   /** `Σ x²` accumulated in float64, for gradient norms. */
   sumSquares(x: View): number;
   /**

@@ -13,6 +13,8 @@ export interface KernelExports {
     /** Float64 array for the 8-column panels' `Σ C²`, or 0 for none. */
     squares: number,
   ): void;
+  /** `n` float32 uniforms `a + width·u` at `out` from the xoshiro128** state (four u32) at `state`, advanced. */
+  uniformF32(out: number, n: number, state: number, a: number, width: number): void;
   /** Float64 `Σ C²` of each 8-column panel of columns [n0, n1) (n0 a multiple of 8) into out[j / 8]. */
   panelSquaresF32(c: number, ldc: number, m: number, n0: number, n1: number, out: number): void;
   /** C[i, j] = Σ A[i, q]·Bᵀ[j, q], i < m, j in [n0, n1): A row-major (lda), Bᵀ row-major (ldb); strides in elements. */

@@ -512,6 +512,21 @@ export class WasmBackend implements Backend {
     this.kernels.axpbyF32(this.desc, alpha, xo.ptr, xo.dtype, beta, yp);
   }
 
+  uniform(out: BackendBuffer, state: Uint32Array, a: number, width: number): void {
+    const o = this.own('uniform', 'out', out);
+    if (o.dtype !== 'float32') throw new ConfigError(`uniform: out must be a float32 buffer (got ${o.dtype})`);
+    if (state.length !== 4) throw new ConfigError(`uniform: state must be four 32-bit words (got ${state.length})`);
+    const s = this.allocator.alloc(16);
+    try {
+      const u32 = new Uint32Array(this.memory.buffer, s, 4);
+      u32.set(state);
+      this.kernels.uniformF32(o.ptr, o.size, s, a, width);
+      state.set(new Uint32Array(this.memory.buffer, s, 4));
+    } finally {
+      this.allocator.release(s, 16);
+    }
+  }
+
   sumSquares(x: View): number {
     const b = this.own('sumSquares', 'x', x.buf);
     const n = numel(x.shape);

@@ -35,6 +35,15 @@ export function uniform_(t: Tensor, a = 0, b = 1, options?: InitOptions): Tensor
   if (t.size === 0) return fillWith_(t, () => 0, options, 'uniform_'); // warns, as every initializer
   // The generator's bulk fill: the same draws as fillWith_ with nextFloat32/nextFloat64, in one loop.
   const g = options?.seed !== undefined ? new Generator(options.seed) : (options?.generator ?? defaultGenerator());
+  const backend = t.backend;
+  if (t.dtype === 'float32' && t.ownsBuffer() && backend.uniform !== undefined) {
+    // The same draws in a backend kernel, straight into the tensor's memory.
+    const state = g.getState();
+    const words = Uint32Array.from(state.s, (v) => v >>> 0);
+    backend.uniform(t.buf, words, a, b - a);
+    g.setState({ ...state, s: Array.from(words) });
+    return t;
+  }
   const values = t.dtype === 'float64' ? new Float64Array(t.size) : new Float32Array(t.size);
   g.fillUniform(values, a, b - a, t.dtype === 'float64');
   noGrad(() => tidy(() => void copy_(t, tensor(values, t.shape, { dtype: t.dtype }))));

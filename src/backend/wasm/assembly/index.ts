@@ -11,6 +11,7 @@ export { lstmCellBackwardF32, lstmCellF32 } from './recurrent';
 export { crossEntropyRowsBackwardF32, crossEntropyRowsF32 } from './loss';
 export { gatherF32, scatterAddF32 } from './gather';
 export { valueStatsBytes, valueStatsF32 } from './stats';
+export { uniformF32 } from './random';
 
 /** First byte after the module's static data: the JavaScript allocator starts above it. */
 export function heapBase(): usize {
