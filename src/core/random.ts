@@ -79,41 +79,34 @@ export class Generator {
 
   /**
    * Fills `out` with `a + width·u` for uniforms u drawn exactly as {@link nextFloat32} draws them
-   * (or {@link nextFloat64} with `float64`), in order: the same values as that many calls, from one
-   * loop over local state that the engine compiles after a few hundred iterations. Weight
+   * (or {@link nextFloat64} with `float64`), in order: the same values as that many calls; float32
+   * draws come from one loop over local state that the engine compiles after a few hundred
+   * iterations. Weight
    * initialization draws every element of every layer, and as calls it took most of a small
    * model's start-up (100,000 draws: ~10 ms before the calls were compiled).
    */
   fillUniform(out: Float32Array | Float64Array, a: number, width: number, float64 = false): void {
+    const n = out.length;
+    if (float64) {
+      // Two draws per value; float64 parameters are rare enough to take the calls.
+      for (let i = 0; i < n; i++) out[i] = a + width * this.nextFloat64();
+      return;
+    }
     let s0 = this.s0;
     let s1 = this.s1;
     let s2 = this.s2;
     let s3 = this.s3;
-    const n = out.length;
     for (let i = 0; i < n; i++) {
-      // One xoshiro128** step (as nextUint32), twice for 53 bits.
-      let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      let t = s1 << 9;
+      // One xoshiro128** step, as nextUint32.
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
       s2 ^= s0;
       s3 ^= s1;
       s1 ^= s2;
       s0 ^= s3;
       s2 ^= t;
       s3 = rotl(s3, 11);
-      if (!float64) {
-        out[i] = a + width * ((r >>> 8) * 5.960464477539063e-8);
-        continue;
-      }
-      const hi = r >>> 5;
-      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = rotl(s3, 11);
-      out[i] = a + width * ((hi * 67108864 + (r >>> 6)) * 1.1102230246251565e-16);
+      out[i] = a + width * ((r >>> 8) * 5.960464477539063e-8);
     }
     this.s0 = s0;
     this.s1 = s1;

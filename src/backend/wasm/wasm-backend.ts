@@ -31,6 +31,11 @@ const PARALLEL_FLOPS = 1 << 20;
  */
 const NT_MAX_ROWS = 32;
 
+/** Whether a product takes the dot-product kernel: both operands run along k, few rows. */
+function takesDots(a: View, b: View): boolean {
+  return a.strides[2] === 1 && b.strides[1] === 1 && a.shape[1] <= NT_MAX_ROWS;
+}
+
 /**
  * From this many elements a whole-buffer update (sum of squares, scale, optimizer step) is split
  * between threads. Below it the hand-off costs more than the pass (measured on the 784→128→10
@@ -381,7 +386,7 @@ export class WasmBackend implements Backend {
     // it than the pass it saves (+20 µs on 190 here), so it declines.
     const [, M, K] = a.shape;
     const N = b.shape[2];
-    const declines = 2 * M * N * K >= PARALLEL_FLOPS && this.threads > 1 && M > N && !(a.strides[2] === 1 && b.strides[1] === 1 && M <= NT_MAX_ROWS);
+    const declines = 2 * M * N * K >= PARALLEL_FLOPS && this.threads > 1 && M > N && !takesDots(a, b);
     if (declines) {
       this.product(a, b, out, false);
       return null;
@@ -410,7 +415,7 @@ export class WasmBackend implements Backend {
     const [, ars, acs] = a.strides;
     const [, brs, bcs] = b.strides;
     const threads = 2 * M * N * K >= PARALLEL_FLOPS ? this.threads : 1;
-    const dots = acs === 1 && brs === 1 && M <= NT_MAX_ROWS;
+    const dots = takesDots(a, b);
     // Float64 sums of the 8-column panels, one slot per panel of every matrix in the batch.
     const panels = squares ? Math.ceil(N / 8) : 0;
     const sums = panels * B <= PARTIAL_SLOTS ? this.partials : this.allocator.alloc(panels * B * 8);
