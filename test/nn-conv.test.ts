@@ -57,13 +57,16 @@ interface Tolerance {
 }
 
 /**
- * float32: torch accumulates in float32 in its own order, Keel's backends each in theirs; the
- * sums here have at most ~64 terms of size ~1, so they differ by a few float32 ulps: rtol 1e-5
- * (~80 ulps) with atol 1e-6 for results that nearly cancel. float64: the same sums in double
+ * float32: torch accumulates in float32 in its own order, Keel's backends each in theirs (the
+ * wasm matmul with fused multiply-adds where the engine has them); the sums here have at most ~64
+ * terms of size ~1, so they differ by a few float32 ulps: rtol 1e-5 (~80 ulps) with atol 2e-6
+ * for results that nearly cancel, where each side's rounding is absolute: torch's float32 weight
+ * gradient [55] of 'Conv2d 3→4 k3' (0.0352) is 1.09e-6 from its float64 value, Keel's fused
+ * one 3.0e-7. float64: the same sums in double
  * agree to ~1e-15; 1e-10 leaves room without hiding any formula error.
  */
 const TOL: Record<'float32' | 'float64', Tolerance> = {
-  float32: { rtol: 1e-5, atol: 1e-6 },
+  float32: { rtol: 1e-5, atol: 2e-6 },
   float64: { rtol: 1e-10, atol: 1e-12 },
 };
 

@@ -1,4 +1,4 @@
-import { KERNELS_WASM_BASE64 } from './generated/kernels.js';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels.js';
 
 /** The exports of the kernel module (see assembly/index.ts). Pointers are byte offsets. */
 export interface KernelExports {
@@ -21,6 +21,10 @@ export interface KernelExports {
   gemmNtF32(m: number, n0: number, n1: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void;
   peakF32(iters: number, seed: number): number;
   peakMaddF32(iters: number, seed: number): number;
+  /** 12 chains of multiply-add, fused in the relaxed-SIMD build. */
+  peakFmaF32(iters: number, seed: number): number;
+  /** 1 in the relaxed-SIMD build (its `madd` is a fused multiply-add), else 0. */
+  relaxedSimd(): number;
 
   // Strided kernels (assembly/strided.ts): `desc` is a descriptor of descBytes() bytes that the
   // caller filled with the coalesced shape and each operand's byte strides; dtypes are codes
@@ -90,35 +94,79 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-let compiled: WebAssembly.Module | null = null;
+// The smallest module that uses relaxed SIMD: one function returning f32x4.relaxed_madd of its
+// three v128 parameters.
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // function 0 has type 0
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // body
+]);
+
+interface NodeProcess {
+  env?: Record<string, string | undefined>;
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+let relaxedAvailable: boolean | null = null;
 
 /**
- * The compiled kernel module (compiled once, shared with worker threads). It is compiled the way
- * the engine compiles any module: lazily, each kernel by the baseline compiler on its first call,
- * then by the optimizing compiler in the background once it runs hot (V8's dynamic tiering). The
- * optimizing compile of all ~100 KB up front took 65–80 ms at import, most of the time to a first
- * training step; lazily, a step of the 784→128→10 model runs at full speed after a few dozen
- * steps, and the first thousand steps, import included, take as long as before.
+ * Whether the relaxed-SIMD build of the kernels can load here, where it is the default (see
+ * {@link kernelModule}). Relaxed SIMD is standard WebAssembly, on in Chrome and Node from V8 11.4
+ * (Node 22); Node 20's V8 has it behind `--experimental-wasm-relaxed-simd`, which this turns on
+ * (a process-wide engine flag that only lets modules using these instructions validate) unless the
+ * environment variable `KEEL_WASM_RELAXED=0` asks for the plain build.
  */
-export function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
-  return compiled;
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedAvailable !== null) return relaxedAvailable;
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  relaxedAvailable = false;
+  if (typeof WebAssembly !== 'object' || proc?.env?.KEEL_WASM_RELAXED === '0') return false;
+  relaxedAvailable = WebAssembly.validate(RELAXED_PROBE);
+  if (!relaxedAvailable) {
+    const v8 = proc?.getBuiltinModule?.('v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+    if (v8?.setFlagsFromString !== undefined) {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      relaxedAvailable = WebAssembly.validate(RELAXED_PROBE);
+    }
+  }
+  return relaxedAvailable;
+}
+
+const compiled: { plain?: WebAssembly.Module; relaxed?: WebAssembly.Module } = {};
+
+/**
+ * The compiled kernel module (compiled once, shared with worker threads): the relaxed-SIMD build
+ * where {@link relaxedSimdAvailable} (its matmul micro-kernel's multiply-adds are fused: 1.3× the
+ * plain build's speed at 1024³), else, or with `relaxed` false, the plain SIMD128 build. The two
+ * differ in the rounding of products only (one rounding per multiply-add instead of two).
+ *
+ * It is compiled the way the engine compiles any module: lazily, each kernel by the baseline
+ * compiler on its first call, then by the optimizing compiler in the background once it runs hot
+ * (V8's dynamic tiering). The optimizing compile of all ~100 KB up front took 65–80 ms at import,
+ * most of the time to a first training step; lazily, a step of the 784→128→10 model runs at full
+ * speed after a few dozen steps, and the first thousand steps, import included, take as long as
+ * before.
+ */
+export function kernelModule(relaxed = relaxedSimdAvailable()): WebAssembly.Module {
+  if (relaxed) return (compiled.relaxed ??= new WebAssembly.Module(decodeBase64(KERNELS_RELAXED_WASM_BASE64)));
+  return (compiled.plain ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64)));
 }
 
 /** Whether this JavaScript engine runs WebAssembly SIMD and shared memory. */
 export function wasmSupported(): boolean {
   try {
     if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') return false;
-    kernelModule();
+    kernelModule(false);
     return true;
   } catch {
     return false;
   }
 }
 
-/** One instance of the kernels over `memory`. */
-export function instantiate(memory: WebAssembly.Memory): KernelExports {
-  const instance = new WebAssembly.Instance(kernelModule(), {
+/** One instance of `module` (one of {@link kernelModule}'s builds) over `memory`. */
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(module, {
     env: {
       memory,
       abort: (): never => {

@@ -14,11 +14,11 @@ import { type Rows, lstmCellBackwardRows, lstmCellRows } from '../js/recurrent.j
 import { adamArrays, scaleArray, updateSquaresArrays } from '../js/update.js';
 import { valueStatsArray } from '../js/stats.js';
 import { Allocator } from './allocator.js';
-import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelModule } from './module.js';
+import { INITIAL_PAGES, type KernelExports, MAXIMUM_PAGES, instantiate, kernelModule, relaxedSimdAvailable } from './module.js';
 import { ThreadPool, defaultThreads } from './threads.js';
 
 /** Kernels that worker threads can run, by index. */
-const THREADED = ['gemmF32', 'peakF32', 'peakMaddF32', 'sumSquaresBlocksF32', 'adamF32', 'gemmNtF32', 'lstmCellF32', 'lstmCellBackwardF32'] as const;
+const THREADED = ['gemmF32', 'peakF32', 'peakMaddF32', 'peakFmaF32', 'sumSquaresBlocksF32', 'adamF32', 'gemmNtF32', 'lstmCellF32', 'lstmCellBackwardF32'] as const;
 
 /** Below this many flops a matmul runs on one thread: waking a worker would cost more. */
 const PARALLEL_FLOPS = 1 << 20;
@@ -129,9 +129,18 @@ export class WasmBackend implements Backend {
   /** How often each kernel ran in JavaScript, by `kernel:dtype`. */
   readonly fallbacks = new Map<string, number>();
 
-  constructor() {
+  /**
+   * Whether the kernels are the relaxed-SIMD build (fused multiply-adds in matmul), the default
+   * where the engine runs it; else the plain SIMD128 build.
+   */
+  readonly relaxedSimd: boolean;
+
+  /** `relaxedSimd: false` loads the plain SIMD128 build even where relaxed SIMD is available. */
+  constructor(options: { relaxedSimd?: boolean } = {}) {
+    this.relaxedSimd = (options.relaxedSimd ?? true) && relaxedSimdAvailable();
+    const module = kernelModule(this.relaxedSimd);
     this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
-    this.kernels = instantiate(this.memory);
+    this.kernels = instantiate(module, this.memory);
     this.allocator = new Allocator(this.memory, this.kernels.heapBase(), () => this.refreshViews());
     this.refreshViews();
     this.scratch = this.allocator.alloc(this.kernels.gemmScratchBytes());
@@ -140,7 +149,7 @@ export class WasmBackend implements Backend {
     this.descMaxRank = this.kernels.descMaxRank();
     this.pool = new ThreadPool(
       this.memory,
-      kernelModule(),
+      module,
       THREADED,
       defaultThreads(),
       (bytes) => this.allocator.alloc(bytes),
@@ -179,11 +188,13 @@ export class WasmBackend implements Backend {
    * Runs a SIMD peak kernel on `threads` threads at once for `iters` iterations each and returns
    * the GFLOP/s achieved. `'independent'` (the ceiling): 12 independent f32x4 chains, 6 of
    * multiplies and 6 of adds, all in registers. `'dependent'`: 12 chains of multiply→add.
+   * `'fused'`: 12 chains of multiply-add, each one fused instruction in the relaxed-SIMD build
+   * (else the same as `'dependent'`).
    */
-  peakGflops(threads: number, iters = 2_000_000, kind: 'independent' | 'dependent' = 'independent'): number {
+  peakGflops(threads: number, iters = 2_000_000, kind: 'independent' | 'dependent' | 'fused' = 'independent'): number {
     const n = Math.max(1, Math.min(threads, this.pool.ready));
     const calls = Array.from({ length: n }, (_, t) => [iters, t + 1]);
-    const name = kind === 'independent' ? 'peakF32' : 'peakMaddF32';
+    const name = kind === 'independent' ? 'peakF32' : kind === 'dependent' ? 'peakMaddF32' : 'peakFmaF32';
     const t0 = performance.now();
     this.pool.run(calls, THREADED.indexOf(name), (c) => void this.kernels[name](c[0], c[1]));
     const seconds = (performance.now() - t0) / 1000;

@@ -2,7 +2,7 @@
 // shared memory that the JavaScript side owns and allocates; strides are in elements for matmul
 // and in bytes in the descriptors of the strided kernels (see strided.ts).
 export { gemmF32, gemmNtF32, gemmScratchBytes, panelSquaresF32 } from './matmul';
-export { peakF32, peakMaddF32 } from './peak';
+export { peakF32, peakFmaF32, peakMaddF32, relaxedSimd } from './peak';
 export { descBytes, descMaxRank } from './strided';
 export { axpbyF32, binaryF32, copyStrided, sumSquaresF32, unaryF32, whereF32 } from './elementwise';
 export { argReduceF32, reduceF32 } from './reduce';
