@@ -16,12 +16,6 @@ const supported = wasmSupported();
 /** KEEL_WASM_RELAXED=0 asks for the plain build everywhere (the slow suite runs the wasm tests so too). */
 const optedOut = process.env.KEEL_WASM_RELAXED === '0';
 
-function rowMajor(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length).fill(1);
-  for (let d = shape.length - 2; d >= 0; d--) s[d] = s[d + 1] * shape[d + 1];
-  return s;
-}
-
 /** mulberry32, so failures reproduce. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
