@@ -26,6 +26,8 @@ const info = {
   keel_version: keelVersion,
   backend: K.getBackend().name,
   backends_available: K.listBackends(),
+  // wasm: which build of the kernels loaded ('relaxed-simd' fuses matmul's multiply-adds).
+  keel_kernels: typeof K.getBackend().relaxedSimd === 'boolean' ? (K.getBackend().relaxedSimd ? 'relaxed-simd' : 'simd128') : undefined,
   keel_dist: distUrl.pathname,
   import_ms: importMs,
 };

@@ -3,7 +3,7 @@
 # usage: bench/peers/compare.sh            (build Keel first: npm run build)
 # Environment (all optional):
 #   PEERS_DIR    a set-up copy of the peer suite, node_modules installed   (default /tmp/peers, else /work/shared/peers)
-#   PEERS        comma list: keel keel-js keel-wasm keel-wasm-1t + the suite's peers
+#   PEERS        comma list: keel keel-js keel-wasm keel-wasm-1t keel-wasm-simd128 + the suite's peers
 #                (default keel-wasm,keel-js,torch,tfjs-wasm,tfjs-cpu)
 #   WORKLOADS    comma list of w1 w2 w3 w4                                 (default w4,w1)
 #   REPS         rounds; the peer order rotates each round                 (default 1)
@@ -53,6 +53,7 @@ PEERS['keel'] = { argv: ['node', 'bench_keel.mjs'], env: { KEEL_PEER: 'keel' } }
 PEERS['keel-js'] = { argv: ['node', 'bench_keel.mjs'], env: { KEEL_PEER: 'keel-js', KEEL_BACKEND: 'js' } };     // the reference backend
 PEERS['keel-wasm'] = { argv: ['node', 'bench_keel.mjs'], env: { KEEL_PEER: 'keel-wasm', KEEL_BACKEND: 'wasm' } };
 PEERS['keel-wasm-1t'] = { argv: ['node', 'bench_keel.mjs'], env: { KEEL_PEER: 'keel-wasm-1t', KEEL_BACKEND: 'wasm', KEEL_THREADS: '1' } };
+PEERS['keel-wasm-simd128'] = { argv: ['node', 'bench_keel.mjs'], env: { KEEL_PEER: 'keel-wasm-simd128', KEEL_BACKEND: 'wasm', KEEL_WASM_RELAXED: '0' } }; // the plain build
 EOF
 
 # Busy CPU seconds of the whole machine (USER_HZ = 100), as run_all.mjs.
