@@ -51,7 +51,10 @@ for (const [name, [keelFn, [transposeA, transposeB]]] of Object.entries(layouts)
   };
   const keelRun = () => tidy(() => void keelFn().toTypedArray());
   // Warm-ups: both compile lazily.
-  for (let i = 0; i < 2; i++) (keelRun(), tfFn());
+  for (let i = 0; i < 2; i++) {
+    keelRun();
+    tfFn();
+  }
   best[name] = { keel: 0, tfjs: 0 };
   for (let r = 0; r < ROUNDS; r++) {
     best[name].keel = Math.max(best[name].keel, gflops(keelRun, 0.5));

@@ -157,7 +157,7 @@ export function kernelModule(relaxed = relaxedSimdAvailable()): WebAssembly.Modu
 export function wasmSupported(): boolean {
   try {
     if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') return false;
-    kernelModule(false);
+    kernelModule(); // the build the backend will load, compiled once
     return true;
   } catch {
     return false;
