@@ -4,6 +4,7 @@ import { JsBuffer, jsBackend as js } from '../src/backend/js/js-backend.js';
 import { coalesce, forEachRow } from '../src/backend/js/strided.js';
 import { DTYPES, type DType, type TypedArray, makeTypedArray } from '../src/core/dtype.js';
 import { ConfigError, DTypeError, DisposedError, KeelError, ShapeError } from '../src/core/errors.js';
+import { rng } from './helpers/rng.js';
 
 /**
  * The reference backend against naive float64 loops written here: every kernel on contiguous,
@@ -14,18 +15,6 @@ import { ConfigError, DTypeError, DisposedError, KeelError, ShapeError } from '.
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: deterministic data, views of every layout, naive indexing, comparison.
-
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function numel(shape: readonly number[]): number {
   return shape.reduce((p, n) => p * n, 1);

@@ -9,6 +9,7 @@ import {
   setBackend, sigmoid, softplus, tanh, tidy, where,
 } from '../src/index.js';
 import type { DType } from '../src/core/dtype.js';
+import { rng } from './helpers/rng.js';
 
 /**
  * The WebAssembly kernels against the reference backend (the oracle): every float32 kernel and op
@@ -26,18 +27,6 @@ if (!supported)
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function numel(shape: readonly number[]): number {
   return shape.reduce((p, n) => p * n, 1);

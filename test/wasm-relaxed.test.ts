@@ -3,6 +3,7 @@ import type { Backend, View } from '../src/backend/backend.js';
 import { jsBackend as js } from '../src/backend/js/js-backend.js';
 import { relaxedSimdAvailable, wasmSupported } from '../src/backend/wasm/module.js';
 import { WasmBackend } from '../src/backend/wasm/wasm-backend.js';
+import { rng } from './helpers/rng.js';
 
 /**
  * The two builds of the WebAssembly kernels: the relaxed-SIMD one (matmul's multiply-adds fused),
@@ -35,18 +36,6 @@ function fusedHere(): boolean {
   const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as (a: number, b: number, c: number) => number;
   const x = 1 + 2 ** -12;
   return f(x, x, -1) === 2 ** -11 + 2 ** -24;
-}
-
-/** mulberry32, so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A float32 [1, rows, cols] view of `values` (row-major [rows, cols]), or of its transpose's storage. */
